@@ -1,0 +1,92 @@
+// The Store: durable, versioned storage of FHIR resources.
+//
+// Contract
+// - Resource versions are immutable. Every write of a resource creates version N+1 (starting at
+//   1); the store assigns meta.versionId and meta.lastUpdated (from the injected Clock) inside
+//   the transaction and stores the stamped JSON. Deletes create a version marked deleted.
+// - Commit() is atomic: every operation of a WriteBatch is applied, or none is. A failed
+//   precondition fails the whole batch and changes nothing.
+// - Commit() returns only once the batch is durable (it survives kill -9 of the server).
+//   Concurrent commits from many threads share one fsync (group commit).
+// - All methods are thread-safe. Reads see the latest committed state.
+// - Errors: kNotFound (never existed), kGone (latest version is a delete), kPreconditionFailed
+//   (If-Match / If-None-Exist failed), kUnavailable (database unreachable or busy beyond the
+//   timeout; the caller may retry), kInternal (a bug or corrupted store).
+// - No SQL or driver type ever appears in this interface.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/result.h"
+#include "fhir/value.h"
+
+namespace clinshub::store {
+
+// One stored version of a resource, as served.
+struct ResourceVersion {
+  std::string type;
+  std::string id;
+  int64_t version = 0;
+  Timestamp last_updated;
+  bool deleted = false;
+  // Compact JSON with meta.versionId / meta.lastUpdated stamped; empty for a delete.
+  std::string json;
+};
+
+// Create or update `resource` (its resourceType and id name it; id must be set).
+struct PutResource {
+  fhir::Value resource;
+  // Optimistic locking: the write happens only if the current version is this one
+  // (If-Match). 0 means "must not exist yet" (create-only).
+  std::optional<int64_t> if_version;
+};
+
+// Mark a resource deleted (a new, deleted version). Deleting a missing resource is kNotFound.
+struct DeleteResource {
+  std::string type;
+  std::string id;
+  std::optional<int64_t> if_version;
+};
+
+using WriteOp = std::variant<PutResource, DeleteResource>;
+
+struct WriteBatch {
+  std::vector<WriteOp> ops;
+};
+
+// What a committed batch wrote, one entry per op, in op order (json omitted).
+struct CommitResult {
+  std::vector<ResourceVersion> written;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Latest version. kNotFound if it never existed, kGone if the latest version is a delete
+  // (the returned status carries no content).
+  virtual Result<ResourceVersion> Read(const std::string& type, const std::string& id) = 0;
+
+  // A specific version (including deleted ones, which have empty json).
+  virtual Result<ResourceVersion> ReadVersion(const std::string& type, const std::string& id,
+                                              int64_t version) = 0;
+
+  // All versions, newest first, at most `limit`. kNotFound if the resource never existed.
+  virtual Result<std::vector<ResourceVersion>> History(const std::string& type,
+                                                       const std::string& id,
+                                                       size_t limit) = 0;
+
+  // Applies the batch atomically and durably; see the contract above.
+  virtual Result<CommitResult> Commit(WriteBatch batch) = 0;
+
+  // Cheap liveness check of the backend (used by /healthz).
+  virtual Status Ping() = 0;
+};
+
+}  // namespace clinshub::store
