@@ -9,6 +9,11 @@
 // - Commit() returns only once the batch is durable (it survives kill -9 of the server).
 //   Concurrent commits from many threads share one fsync (group commit).
 // - All methods are thread-safe. Reads see the latest committed state.
+// - Preconditions: if_version N succeeds only if the current version is N and is not a delete;
+//   if_version 0 (create-only) succeeds only if the resource has no version at all (a deleted
+//   resource keeps its id and history, so it is recreated by an unconditional put).
+//   Deleting an already deleted resource succeeds without writing a version (FHIR: idempotent).
+// - meta.lastUpdated never goes backwards for a resource, even if the clock does.
 // - Errors: kNotFound (never existed), kGone (latest version is a delete), kPreconditionFailed
 //   (If-Match / If-None-Exist failed), kUnavailable (database unreachable or busy beyond the
 //   timeout; the caller may retry), kInternal (a bug or corrupted store).
@@ -60,9 +65,17 @@ struct WriteBatch {
   std::vector<WriteOp> ops;
 };
 
-// What a committed batch wrote, one entry per op, in op order (json omitted).
+// What a committed batch wrote, one entry per op, in op order (json omitted). Deleting an
+// already deleted resource writes nothing and reports the existing deleted version.
 struct CommitResult {
   std::vector<ResourceVersion> written;
+};
+
+// Counters for operators (/metrics) and for tests that prove group commit groups.
+struct StoreStats {
+  uint64_t batches_committed = 0;  // Commit() calls that succeeded
+  uint64_t batches_failed = 0;     // Commit() calls that returned an error
+  uint64_t transactions = 0;       // durable transactions (one fsync each) that carried them
 };
 
 class Store {
@@ -87,6 +100,14 @@ class Store {
 
   // Cheap liveness check of the backend (used by /healthz).
   virtual Status Ping() = 0;
+
+  // Verifies the stored files are consistent (after a crash, before serving). kInternal with
+  // the backend's findings if not. May take long on a large store: not for /healthz.
+  // Backends (and test doubles) without a deeper check fall back to Ping().
+  virtual Status CheckIntegrity() { return Ping(); }
+
+  // Monotonic counters since open. Thread-safe; zeros for backends that do not count.
+  virtual StoreStats Stats() const { return {}; }
 };
 
 }  // namespace clinshub::store
