@@ -1,0 +1,107 @@
+#include "store/sqlite/schema.h"
+
+#include <string>
+
+namespace clinshub::store::sqlite {
+
+namespace {
+
+// Version 1: resource versions.
+//
+// resource_version holds every version ever written, immutable once inserted. It keeps a
+// rowid (the default) because rows carry whole resources of several KB: in a WITHOUT ROWID
+// table they would bloat the primary-key b-tree that every lookup walks.
+//
+// resource_current maps (type, id) to the latest version, written in the same transaction as
+// the version itself, so "read the current version" is one O(log n) primary-key probe plus one
+// probe into resource_version, never a max() over the history. It is small per row, hence
+// WITHOUT ROWID (the key is the table).
+//
+// Times are microseconds since the Unix epoch (UTC) as INTEGER, so they sort and compare
+// without parsing.
+//
+// Room for later migrations, each its own version: reporting units and the per-person items
+// extracted from them, consent, audit. Those tables lead with person_key, the key the
+// PostgreSQL-protocol backends shard by, so that a person's rows live together.
+constexpr const char* kResourceVersions = R"sql(
+CREATE TABLE resource_version (
+  type         TEXT    NOT NULL,
+  id           TEXT    NOT NULL,
+  version      INTEGER NOT NULL CHECK (version > 0),
+  last_updated INTEGER NOT NULL,
+  deleted      INTEGER NOT NULL CHECK (deleted IN (0, 1)),
+  content      TEXT    CHECK ((deleted = 1) = (content IS NULL)),
+  PRIMARY KEY (type, id, version)
+);
+CREATE TABLE resource_current (
+  type         TEXT    NOT NULL,
+  id           TEXT    NOT NULL,
+  version      INTEGER NOT NULL,
+  deleted      INTEGER NOT NULL CHECK (deleted IN (0, 1)),
+  last_updated INTEGER NOT NULL,
+  PRIMARY KEY (type, id),
+  FOREIGN KEY (type, id, version) REFERENCES resource_version (type, id, version)
+) WITHOUT ROWID;
+)sql";
+
+constexpr Migration kMigrations[] = {
+    {1, "resource versions and current-version index", kResourceVersions},
+};
+
+constexpr const char* kCreateMigrationsTable = R"sql(
+CREATE TABLE IF NOT EXISTS schema_migrations (
+  version    INTEGER PRIMARY KEY,
+  name       TEXT    NOT NULL,
+  applied_at INTEGER NOT NULL
+)
+)sql";
+
+Status MigrateInTransaction(Connection& db, const Clock& clock) {
+  CLINSHUB_RETURN_IF_ERROR(db.Exec(kCreateMigrationsTable));
+  Result<std::string> current_text =
+      db.QueryText("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+  if (!current_text.ok()) return current_text.take_status();
+  const int64_t current = std::stoll(*current_text);
+  if (current > LatestSchemaVersion()) {
+    return InternalError("store schema version " + std::to_string(current) +
+                         " is newer than this build knows (" +
+                         std::to_string(LatestSchemaVersion()) +
+                         "); refusing to open it with an older binary");
+  }
+  Result<std::unique_ptr<Statement>> record = db.Prepare(
+      "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)");
+  if (!record.ok()) return record.take_status();
+  for (const Migration& m : kMigrations) {
+    if (m.version <= current) continue;
+    CLINSHUB_RETURN_IF_ERROR(db.Exec(m.sql));
+    Statement& s = **record;
+    ScopedReset reset(s);
+    s.BindInt64(1, m.version);
+    s.BindText(2, m.name);
+    s.BindInt64(3, clock.Now().time_since_epoch().count());
+    CLINSHUB_RETURN_IF_ERROR(s.Run());
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::span<const Migration> Migrations() { return kMigrations; }
+
+int64_t LatestSchemaVersion() { return std::end(kMigrations)[-1].version; }
+
+Status Migrate(Connection& db, const Clock& clock) {
+  // IMMEDIATE takes the write lock up front, so two processes opening the same new file
+  // cannot both decide to apply migration 1.
+  CLINSHUB_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
+  Status st = MigrateInTransaction(db, clock);
+  if (!st.ok()) {
+    if (!db.InAutocommit()) (void)db.Exec("ROLLBACK");
+    return st;
+  }
+  st = db.Exec("COMMIT");
+  if (!st.ok() && !db.InAutocommit()) (void)db.Exec("ROLLBACK");
+  return st;
+}
+
+}  // namespace clinshub::store::sqlite

@@ -1,0 +1,563 @@
+#include "store/sqlite/sqlite_store.h"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <future>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "fhir/json.h"
+#include "store/meta.h"
+#include "store/sqlite/schema.h"
+#include "store/sqlite/sqlite_db.h"
+
+namespace clinshub::store {
+
+namespace {
+
+using sqlite::Connection;
+using sqlite::ScopedReset;
+using sqlite::Statement;
+
+constexpr const char* kDatabaseFileName = "clinshub.sqlite3";
+
+// Columns every version query selects, in this order (see RowToVersion).
+constexpr const char* kVersionColumns = "v.version, v.last_updated, v.deleted, v.content";
+
+std::string Name(const std::string& type, const std::string& id) { return type + "/" + id; }
+
+Timestamp FromMicros(int64_t micros) { return Timestamp(std::chrono::microseconds(micros)); }
+int64_t ToMicros(Timestamp t) { return t.time_since_epoch().count(); }
+
+ResourceVersion RowToVersion(const Statement& s, const std::string& type, const std::string& id) {
+  ResourceVersion v;
+  v.type = type;
+  v.id = id;
+  v.version = s.ColumnInt64(0);
+  v.last_updated = FromMicros(s.ColumnInt64(1));
+  v.deleted = s.ColumnInt64(2) != 0;
+  if (!v.deleted) v.json = s.ColumnText(3);
+  return v;
+}
+
+Status PreconditionFailed(std::string message) {
+  return Status::Error(ErrorCode::kPreconditionFailed, "conflict", std::move(message));
+}
+
+// Errors that belong to one batch (its input or its preconditions): the batch is rolled back
+// to its savepoint and the rest of the group commits. Anything else is the database failing,
+// which aborts the whole group transaction.
+bool IsBatchError(ErrorCode code) {
+  return code == ErrorCode::kPreconditionFailed || code == ErrorCode::kNotFound ||
+         code == ErrorCode::kMalformed;
+}
+
+// A read-only connection with its statements, prepared once and reused for its lifetime.
+struct ReadConnection {
+  std::unique_ptr<Connection> db;
+  std::unique_ptr<Statement> current;
+  std::unique_ptr<Statement> version;
+  std::unique_ptr<Statement> history;
+  std::unique_ptr<Statement> ping;
+
+  static Result<std::unique_ptr<ReadConnection>> Open(const std::string& file,
+                                                      int busy_timeout_ms) {
+    auto rc = std::make_unique<ReadConnection>();
+    Result<std::unique_ptr<Connection>> db = Connection::Open(file, false, busy_timeout_ms);
+    if (!db.ok()) return db.take_status();
+    rc->db = std::move(*db);
+    // Belt and braces: a read connection that cannot write cannot break the single-writer rule.
+    CLINSHUB_RETURN_IF_ERROR(rc->db->Exec("PRAGMA query_only = 1"));
+    const std::string cols = kVersionColumns;
+    struct {
+      std::unique_ptr<Statement>* slot;
+      std::string sql;
+    } statements[] = {
+        {&rc->current,
+         "SELECT " + cols +
+             " FROM resource_current c JOIN resource_version v"
+             " ON v.type = c.type AND v.id = c.id AND v.version = c.version"
+             " WHERE c.type = ?1 AND c.id = ?2"},
+        {&rc->version, "SELECT " + cols +
+                           " FROM resource_version v"
+                           " WHERE v.type = ?1 AND v.id = ?2 AND v.version = ?3"},
+        {&rc->history, "SELECT " + cols +
+                           " FROM resource_version v WHERE v.type = ?1 AND v.id = ?2"
+                           " ORDER BY v.version DESC LIMIT ?3"},
+        {&rc->ping, "SELECT MAX(version) FROM schema_migrations"},
+    };
+    for (auto& s : statements) {
+      Result<std::unique_ptr<Statement>> stmt = rc->db->Prepare(s.sql);
+      if (!stmt.ok()) return stmt.take_status();
+      *s.slot = std::move(*stmt);
+    }
+    return rc;
+  }
+};
+
+// The one connection that writes, used only by the writer thread after open.
+struct WriteConnection {
+  std::unique_ptr<Connection> db;
+  std::unique_ptr<Statement> begin;
+  std::unique_ptr<Statement> commit;
+  std::unique_ptr<Statement> savepoint;
+  std::unique_ptr<Statement> release;
+  std::unique_ptr<Statement> rollback_to;
+  std::unique_ptr<Statement> select_current;
+  std::unique_ptr<Statement> insert_version;
+  std::unique_ptr<Statement> upsert_current;
+
+  static Result<std::unique_ptr<WriteConnection>> Open(const std::string& file,
+                                                       const SqliteOptions& options,
+                                                       const Clock& clock) {
+    auto wc = std::make_unique<WriteConnection>();
+    Result<std::unique_ptr<Connection>> db = Connection::Open(file, true, options.busy_timeout_ms);
+    if (!db.ok()) return db.take_status();
+    wc->db = std::move(*db);
+    Result<std::string> mode = wc->db->QueryText("PRAGMA journal_mode = WAL");
+    if (!mode.ok()) return mode.take_status();
+    if (*mode != "wal") {
+      return UnavailableError("sqlite: " + file + " cannot use WAL mode (journal_mode=" +
+                              *mode + "); is it on a network file system?");
+    }
+    const char* sync = options.synchronous == SqliteOptions::Synchronous::kFull
+                           ? "PRAGMA synchronous = FULL"
+                           : "PRAGMA synchronous = NORMAL";
+    CLINSHUB_RETURN_IF_ERROR(wc->db->Exec(sync));
+    CLINSHUB_RETURN_IF_ERROR(wc->db->Exec("PRAGMA foreign_keys = ON"));
+    CLINSHUB_RETURN_IF_ERROR(sqlite::Migrate(*wc->db, clock));
+    struct {
+      std::unique_ptr<Statement>* slot;
+      const char* sql;
+    } statements[] = {
+        // IMMEDIATE: take the write lock at BEGIN, so a second process fails (busy) before we
+        // apply anything rather than at COMMIT.
+        {&wc->begin, "BEGIN IMMEDIATE"},
+        {&wc->commit, "COMMIT"},
+        {&wc->savepoint, "SAVEPOINT batch"},
+        {&wc->release, "RELEASE batch"},
+        {&wc->rollback_to, "ROLLBACK TO batch"},
+        {&wc->select_current,
+         "SELECT version, deleted, last_updated FROM resource_current"
+         " WHERE type = ?1 AND id = ?2"},
+        {&wc->insert_version,
+         "INSERT INTO resource_version (type, id, version, last_updated, deleted, content)"
+         " VALUES (?1, ?2, ?3, ?4, ?5, ?6)"},
+        {&wc->upsert_current,
+         "INSERT INTO resource_current (type, id, version, deleted, last_updated)"
+         " VALUES (?1, ?2, ?3, ?4, ?5)"
+         " ON CONFLICT (type, id) DO UPDATE SET version = excluded.version,"
+         " deleted = excluded.deleted, last_updated = excluded.last_updated"},
+    };
+    for (auto& s : statements) {
+      Result<std::unique_ptr<Statement>> stmt = wc->db->Prepare(s.sql);
+      if (!stmt.ok()) return stmt.take_status();
+      *s.slot = std::move(*stmt);
+    }
+    return wc;
+  }
+};
+
+Status RunOnce(Statement& s) {
+  ScopedReset reset(s);
+  return s.Run();
+}
+
+class SqliteStore final : public Store {
+ public:
+  SqliteStore(const SqliteOptions& options, const Clock& clock,
+              std::unique_ptr<WriteConnection> writer,
+              std::vector<std::unique_ptr<ReadConnection>> readers)
+      : clock_(clock),
+        max_group_batches_(static_cast<size_t>(options.max_group_batches)),
+        writer_(std::move(writer)),
+        idle_readers_(std::move(readers)),
+        writer_thread_([this] { WriterLoop(); }) {}
+
+  ~SqliteStore() override {
+    {
+      std::lock_guard lock(queue_mu_);
+      stopping_ = true;
+    }
+    queue_cv_.notify_all();
+    writer_thread_.join();
+  }
+
+  Result<ResourceVersion> Read(const std::string& type, const std::string& id) override {
+    ReadLease lease(*this);
+    Statement& s = *lease->current;
+    ScopedReset reset(s);
+    s.BindText(1, type);
+    s.BindText(2, id);
+    Result<bool> row = s.Step();
+    if (!row.ok()) return row.take_status();
+    if (!*row) return NotFoundError(Name(type, id) + " not found");
+    ResourceVersion v = RowToVersion(s, type, id);
+    if (v.deleted) {
+      return Status::Error(ErrorCode::kGone, "deleted",
+                           Name(type, id) + " was deleted (version " +
+                               std::to_string(v.version) + ")");
+    }
+    return v;
+  }
+
+  Result<ResourceVersion> ReadVersion(const std::string& type, const std::string& id,
+                                      int64_t version) override {
+    ReadLease lease(*this);
+    Statement& s = *lease->version;
+    ScopedReset reset(s);
+    s.BindText(1, type);
+    s.BindText(2, id);
+    s.BindInt64(3, version);
+    Result<bool> row = s.Step();
+    if (!row.ok()) return row.take_status();
+    if (!*row) {
+      return NotFoundError(Name(type, id) + " has no version " + std::to_string(version));
+    }
+    return RowToVersion(s, type, id);
+  }
+
+  Result<std::vector<ResourceVersion>> History(const std::string& type, const std::string& id,
+                                               size_t limit) override {
+    ReadLease lease(*this);
+    Statement& s = *lease->history;
+    ScopedReset reset(s);
+    s.BindText(1, type);
+    s.BindText(2, id);
+    // At least one row, so that limit 0 still tells "never existed" from "exists".
+    s.BindInt64(3, static_cast<int64_t>(std::clamp<size_t>(limit, 1, INT64_MAX)));
+    std::vector<ResourceVersion> versions;
+    while (true) {
+      Result<bool> row = s.Step();
+      if (!row.ok()) return row.take_status();
+      if (!*row) break;
+      versions.push_back(RowToVersion(s, type, id));
+    }
+    if (versions.empty()) return NotFoundError(Name(type, id) + " not found");
+    versions.resize(std::min(versions.size(), limit));
+    return versions;
+  }
+
+  Result<CommitResult> Commit(WriteBatch batch) override {
+    if (batch.ops.empty()) return CommitResult{};
+    auto pending = std::make_unique<PendingCommit>();
+    pending->batch = std::move(batch);
+    std::future<Result<CommitResult>> done = pending->done.get_future();
+    {
+      std::lock_guard lock(queue_mu_);
+      if (stopping_) return UnavailableError("store is shutting down");
+      queue_.push_back(std::move(pending));
+    }
+    queue_cv_.notify_one();
+    return done.get();
+  }
+
+  Status Ping() override {
+    ReadLease lease(*this);
+    return RunOnce(*lease->ping);
+  }
+
+  Status CheckIntegrity() override {
+    ReadLease lease(*this);
+    std::vector<std::string> problems;
+    for (const char* sql : {"PRAGMA quick_check", "PRAGMA foreign_key_check"}) {
+      Result<std::unique_ptr<Statement>> stmt = lease->db->Prepare(sql);
+      if (!stmt.ok()) return stmt.take_status();
+      while (true) {
+        Result<bool> row = (*stmt)->Step();
+        if (!row.ok()) return row.take_status();
+        if (!*row) break;
+        std::string finding = (*stmt)->ColumnText(0);
+        if (finding != "ok") problems.push_back(std::string(sql) + ": " + finding);
+      }
+    }
+    if (problems.empty()) return Status::Ok();
+    std::vector<Issue> issues;
+    for (std::string& p : problems) {
+      issues.push_back(Issue{Severity::kFatal, "exception", {}, {}, "sqlite integrity: " + p});
+    }
+    return Status(ErrorCode::kInternal, std::move(issues));
+  }
+
+  StoreStats Stats() const override {
+    StoreStats s;
+    s.batches_committed = batches_committed_.load();
+    s.batches_failed = batches_failed_.load();
+    s.transactions = transactions_.load();
+    return s;
+  }
+
+ private:
+  struct PendingCommit {
+    WriteBatch batch;
+    std::promise<Result<CommitResult>> done;
+  };
+  using Group = std::vector<std::unique_ptr<PendingCommit>>;
+
+  struct CurrentRow {
+    int64_t version = 0;
+    bool deleted = false;
+    Timestamp last_updated;
+  };
+
+  // Borrows a read connection for one call; waits while all are busy.
+  class ReadLease {
+   public:
+    explicit ReadLease(SqliteStore& store) : store_(store) {
+      std::unique_lock lock(store_.read_mu_);
+      store_.read_cv_.wait(lock, [&] { return !store_.idle_readers_.empty(); });
+      conn_ = std::move(store_.idle_readers_.back());
+      store_.idle_readers_.pop_back();
+    }
+    ~ReadLease() {
+      {
+        std::lock_guard lock(store_.read_mu_);
+        store_.idle_readers_.push_back(std::move(conn_));
+      }
+      store_.read_cv_.notify_one();
+    }
+    ReadLease(const ReadLease&) = delete;
+    ReadLease& operator=(const ReadLease&) = delete;
+    ReadConnection* operator->() { return conn_.get(); }
+
+   private:
+    SqliteStore& store_;
+    std::unique_ptr<ReadConnection> conn_;
+  };
+
+  void WriterLoop() {
+    while (true) {
+      Group group;
+      {
+        std::unique_lock lock(queue_mu_);
+        queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty()) return;  // stopping, and every queued commit is done
+        while (!queue_.empty() && group.size() < max_group_batches_) {
+          group.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
+      }
+      CommitGroup(group);
+    }
+  }
+
+  // One transaction, one fsync, for every batch in the group.
+  void CommitGroup(Group& group) {
+    Status begun = RunOnce(*writer_->begin);
+    if (!begun.ok()) return AbortGroup(group, group.size(), begun);
+    std::vector<Result<CommitResult>> results;
+    results.reserve(group.size());
+    for (size_t i = 0; i < group.size(); ++i) {
+      Status sp = RunOnce(*writer_->savepoint);
+      if (!sp.ok()) return AbortGroup(group, i, sp);
+      Result<CommitResult> applied = ApplyBatch(group[i]->batch);
+      if (!applied.ok()) {
+        if (!IsBatchError(applied.status().code())) {
+          return AbortGroup(group, i, applied.status());
+        }
+        Status undone = RunOnce(*writer_->rollback_to);
+        if (!undone.ok()) return AbortGroup(group, i, undone);
+      }
+      Status released = RunOnce(*writer_->release);
+      if (!released.ok()) return AbortGroup(group, i, released);
+      results.push_back(std::move(applied));
+    }
+    Status committed = RunOnce(*writer_->commit);
+    if (!committed.ok()) return AbortGroup(group, group.size(), committed);
+    transactions_.fetch_add(1);
+    for (size_t i = 0; i < group.size(); ++i) {
+      (results[i].ok() ? batches_committed_ : batches_failed_).fetch_add(1);
+      group[i]->done.set_value(std::move(results[i]));
+    }
+  }
+
+  // The database failed under the group: roll everything back and tell every caller. The
+  // batch at `culprit` (if any) gets the cause itself; the others learn that nothing of
+  // theirs was written and may retry.
+  void AbortGroup(Group& group, size_t culprit, const Status& cause) {
+    if (!writer_->db->InAutocommit()) (void)writer_->db->Exec("ROLLBACK");
+    for (size_t i = 0; i < group.size(); ++i) {
+      batches_failed_.fetch_add(1);
+      // No single batch to blame (BEGIN or COMMIT failed): everyone gets the cause.
+      if (i == culprit || culprit == group.size()) {
+        group[i]->done.set_value(cause);
+      } else {
+        group[i]->done.set_value(UnavailableError(
+            "nothing was written: the shared transaction failed: " + cause.message()));
+      }
+    }
+  }
+
+  Result<CommitResult> ApplyBatch(WriteBatch& batch) {
+    // One instant per batch, read inside the transaction, so all its versions share it.
+    const Timestamp now = clock_.Now();
+    CommitResult result;
+    result.written.reserve(batch.ops.size());
+    for (WriteOp& op : batch.ops) {
+      Result<ResourceVersion> written =
+          std::holds_alternative<PutResource>(op)
+              ? ApplyPut(std::get<PutResource>(op), now)
+              : ApplyDelete(std::get<DeleteResource>(op), now);
+      if (!written.ok()) return written.take_status();
+      result.written.push_back(std::move(*written));
+    }
+    return result;
+  }
+
+  Result<ResourceVersion> ApplyPut(PutResource& put, Timestamp now) {
+    Result<ResourceName> name = NameOf(put.resource);
+    if (!name.ok()) return name.take_status();
+    Result<std::optional<CurrentRow>> current = LoadCurrent(name->type, name->id);
+    if (!current.ok()) return current.take_status();
+    const std::optional<CurrentRow>& cur = *current;
+    if (put.if_version.has_value()) {
+      const int64_t expected = *put.if_version;
+      if (expected == 0 && cur.has_value()) {
+        return PreconditionFailed(Name(name->type, name->id) + " already exists (version " +
+                                  std::to_string(cur->version) + ")");
+      }
+      if (expected != 0 && (!cur.has_value() || cur->deleted || cur->version != expected)) {
+        return PreconditionFailed(VersionMismatch(name->type, name->id, expected, cur));
+      }
+    }
+    ResourceVersion v;
+    v.type = std::move(name->type);
+    v.id = std::move(name->id);
+    v.version = cur.has_value() ? cur->version + 1 : 1;
+    v.last_updated = NextLastUpdated(
+        now, cur.has_value() ? std::optional(cur->last_updated) : std::nullopt);
+    CLINSHUB_RETURN_IF_ERROR(StampMeta(put.resource, v.version, v.last_updated));
+    CLINSHUB_RETURN_IF_ERROR(Insert(v, fhir::WriteJson(put.resource)));
+    return v;
+  }
+
+  Result<ResourceVersion> ApplyDelete(const DeleteResource& del, Timestamp now) {
+    Result<std::optional<CurrentRow>> current = LoadCurrent(del.type, del.id);
+    if (!current.ok()) return current.take_status();
+    const std::optional<CurrentRow>& cur = *current;
+    if (!cur.has_value()) return NotFoundError(Name(del.type, del.id) + " not found");
+    if (del.if_version.has_value() && (cur->deleted || cur->version != *del.if_version)) {
+      return PreconditionFailed(VersionMismatch(del.type, del.id, *del.if_version, cur));
+    }
+    ResourceVersion v;
+    v.type = del.type;
+    v.id = del.id;
+    v.deleted = true;
+    if (cur->deleted) {
+      v.version = cur->version;
+      v.last_updated = cur->last_updated;
+      return v;
+    }
+    v.version = cur->version + 1;
+    v.last_updated = NextLastUpdated(now, cur->last_updated);
+    CLINSHUB_RETURN_IF_ERROR(Insert(v, std::nullopt));
+    return v;
+  }
+
+  static std::string VersionMismatch(const std::string& type, const std::string& id,
+                                     int64_t expected, const std::optional<CurrentRow>& cur) {
+    std::string found = !cur.has_value() ? "it does not exist"
+                        : cur->deleted   ? "it was deleted at version " +
+                                             std::to_string(cur->version)
+                                         : "the current version is " +
+                                             std::to_string(cur->version);
+    return Name(type, id) + ": expected version " + std::to_string(expected) + " but " + found;
+  }
+
+  Result<std::optional<CurrentRow>> LoadCurrent(const std::string& type, const std::string& id) {
+    Statement& s = *writer_->select_current;
+    ScopedReset reset(s);
+    s.BindText(1, type);
+    s.BindText(2, id);
+    Result<bool> row = s.Step();
+    if (!row.ok()) return row.take_status();
+    if (!*row) return std::optional<CurrentRow>();
+    return std::optional<CurrentRow>(
+        CurrentRow{s.ColumnInt64(0), s.ColumnInt64(1) != 0, FromMicros(s.ColumnInt64(2))});
+  }
+
+  // Writes the version and points resource_current at it (same transaction).
+  Status Insert(const ResourceVersion& v, const std::optional<std::string>& json) {
+    {
+      Statement& s = *writer_->insert_version;
+      ScopedReset reset(s);
+      s.BindText(1, v.type);
+      s.BindText(2, v.id);
+      s.BindInt64(3, v.version);
+      s.BindInt64(4, ToMicros(v.last_updated));
+      s.BindInt64(5, v.deleted ? 1 : 0);
+      if (json.has_value()) {
+        s.BindText(6, *json);
+      } else {
+        s.BindNull(6);
+      }
+      CLINSHUB_RETURN_IF_ERROR(s.Run());
+    }
+    Statement& s = *writer_->upsert_current;
+    ScopedReset reset(s);
+    s.BindText(1, v.type);
+    s.BindText(2, v.id);
+    s.BindInt64(3, v.version);
+    s.BindInt64(4, v.deleted ? 1 : 0);
+    s.BindInt64(5, ToMicros(v.last_updated));
+    return s.Run();
+  }
+
+  const Clock& clock_;
+  const size_t max_group_batches_;
+  const std::unique_ptr<WriteConnection> writer_;  // touched only by writer_thread_
+
+  std::mutex read_mu_;
+  std::condition_variable read_cv_;
+  std::vector<std::unique_ptr<ReadConnection>> idle_readers_;
+
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::deque<std::unique_ptr<PendingCommit>> queue_;
+  bool stopping_ = false;
+
+  std::atomic<uint64_t> batches_committed_{0};
+  std::atomic<uint64_t> batches_failed_{0};
+  std::atomic<uint64_t> transactions_{0};
+
+  // Declared last: it starts in the constructor and uses every member above.
+  std::thread writer_thread_;
+};
+
+}  // namespace
+
+std::string SqliteDatabaseFile(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    return (std::filesystem::path(path) / kDatabaseFileName).string();
+  }
+  return path;
+}
+
+Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& options,
+                                               const Clock& clock) {
+  if (options.path.empty()) return MalformedError("SqliteOptions.path is empty");
+  if (options.read_connections < 1 || options.max_group_batches < 1) {
+    return MalformedError("SqliteOptions: read_connections and max_group_batches must be >= 1");
+  }
+  const std::string file = SqliteDatabaseFile(options.path);
+  // The writer opens first: it creates the file, switches it to WAL and migrates, all of
+  // which the read connections rely on.
+  Result<std::unique_ptr<WriteConnection>> writer = WriteConnection::Open(file, options, clock);
+  if (!writer.ok()) return writer.take_status();
+  std::vector<std::unique_ptr<ReadConnection>> readers;
+  for (int i = 0; i < options.read_connections; ++i) {
+    Result<std::unique_ptr<ReadConnection>> reader =
+        ReadConnection::Open(file, options.busy_timeout_ms);
+    if (!reader.ok()) return reader.take_status();
+    readers.push_back(std::move(*reader));
+  }
+  return std::unique_ptr<Store>(
+      new SqliteStore(options, clock, std::move(*writer), std::move(readers)));
+}
+
+}  // namespace clinshub::store

@@ -1,0 +1,50 @@
+// The embedded Store: one SQLite database file in WAL mode.
+//
+// Writes go through one writer thread that commits in groups: every batch queued while the
+// previous group was being made durable is applied in the next transaction, each inside its
+// own SAVEPOINT (so one batch's failed precondition does not touch the others), and the whole
+// group costs one fsync. Reads use a small pool of read-only connections and run concurrently
+// with the writer (WAL readers see the last committed state and never block it).
+//
+// Thread-safe. The destructor completes every queued commit, then closes the database.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "common/clock.h"
+#include "common/result.h"
+#include "store/store.h"
+
+namespace clinshub::store {
+
+struct SqliteOptions {
+  // An existing directory (the database is `clinshub.sqlite3` inside it) or a database file
+  // path (its directory must exist). The file is created if missing.
+  std::string path;
+
+  // FULL: every commit group is fsynced before Commit() returns; survives power loss.
+  // NORMAL: WAL is synced only at checkpoints; survives a process crash (kill -9) but a power
+  // loss may drop the last commits. Only FULL meets the Store durability contract.
+  enum class Synchronous { kFull, kNormal };
+  Synchronous synchronous = Synchronous::kFull;
+
+  // Read connections in the pool (concurrent reads beyond this wait for a free one).
+  int read_connections = 4;
+
+  // How long a statement waits on a lock held by another process before kUnavailable.
+  int busy_timeout_ms = 5000;
+
+  // Upper bound of batches per group transaction, to bound the latency of the first caller.
+  int max_group_batches = 512;
+};
+
+// The file a SqliteOptions::path resolves to.
+std::string SqliteDatabaseFile(const std::string& path);
+
+// Opens (creating and migrating as needed) the store. Errors: kUnavailable if the file cannot
+// be opened or locked, kInternal if its schema is newer than this build or it is damaged.
+// `clock` must outlive the store.
+Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& options, const Clock& clock);
+
+}  // namespace clinshub::store

@@ -1,0 +1,473 @@
+#include "store/store_test_suite.h"
+
+#include <stdlib.h>
+
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "fhir/json.h"
+
+namespace clinshub::store {
+
+std::string MakeTempDir(const std::string& prefix) {
+  std::string pattern = ::testing::TempDir() + "/" + prefix + "-XXXXXX";
+  char* made = mkdtemp(pattern.data());
+  EXPECT_NE(made, nullptr) << "mkdtemp " << pattern;
+  return pattern;
+}
+
+void StoreContractTest::SetUp() {
+  location_ = MakeTempDir("store-" + GetParam().name);
+  Result<std::unique_ptr<Store>> opened = GetParam().open(location_, clock_);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  store_ = std::move(*opened);
+}
+
+void StoreContractTest::TearDown() {
+  store_.reset();
+  std::error_code ec;
+  std::filesystem::remove_all(location_, ec);
+}
+
+void StoreContractTest::Reopen() {
+  store_.reset();
+  Result<std::unique_ptr<Store>> opened = GetParam().open(location_, clock_);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  store_ = std::move(*opened);
+}
+
+namespace {
+
+using fhir::Value;
+
+Value Patient(const std::string& id, const std::string& family = "山田") {
+  Value name = Value::Object();
+  name.Set("family", Value::String(family));
+  Value names = Value::Array();
+  names.Append(std::move(name));
+  Value p = Value::Object();
+  p.Set("resourceType", Value::String("Patient"));
+  p.Set("id", Value::String(id));
+  p.Set("name", std::move(names));
+  return p;
+}
+
+WriteBatch Put(Value resource, std::optional<int64_t> if_version = std::nullopt) {
+  WriteBatch b;
+  b.ops.push_back(PutResource{std::move(resource), if_version});
+  return b;
+}
+
+WriteBatch Delete(const std::string& type, const std::string& id,
+                  std::optional<int64_t> if_version = std::nullopt) {
+  WriteBatch b;
+  b.ops.push_back(DeleteResource{type, id, if_version});
+  return b;
+}
+
+Value Parse(const std::string& json) {
+  Result<Value> v = fhir::ParseJson(json);
+  EXPECT_TRUE(v.ok()) << v.status().ToString() << "\n" << json;
+  return v.ok() ? std::move(*v) : Value();
+}
+
+std::string MetaAt(const std::string& json, const std::string& key) {
+  Value v = Parse(json);
+  const Value* meta = v.Find("meta");
+  return meta == nullptr ? std::string() : std::string(meta->StringAt(key));
+}
+
+#define ASSERT_OK(expr)                                          \
+  do {                                                           \
+    const auto& _r = (expr);                                     \
+    ASSERT_TRUE(_r.ok()) << _r.status().ToString();              \
+  } while (0)
+
+TEST_P(StoreContractTest, CreateStampsVersionOneAndReadReturnsIt) {
+  Result<CommitResult> c = store().Commit(Put(Patient("p1")));
+  ASSERT_OK(c);
+  ASSERT_EQ(c->written.size(), 1u);
+  EXPECT_EQ(c->written[0].version, 1);
+  EXPECT_EQ(c->written[0].last_updated, clock_.Now());
+  EXPECT_FALSE(c->written[0].deleted);
+
+  Result<ResourceVersion> r = store().Read("Patient", "p1");
+  ASSERT_OK(r);
+  EXPECT_EQ(r->version, 1);
+  EXPECT_EQ(r->last_updated, clock_.Now());
+  EXPECT_EQ(MetaAt(r->json, "versionId"), "1");
+  EXPECT_EQ(MetaAt(r->json, "lastUpdated"), FormatInstant(clock_.Now()));
+  Value stored = Parse(r->json);
+  EXPECT_EQ(stored.Find("name")->items()[0].StringAt("family"), "山田");
+  // Stored JSON is the compact writer's output of the stamped resource.
+  EXPECT_EQ(r->json, fhir::WriteJson(stored));
+}
+
+TEST_P(StoreContractTest, EachUpdateCreatesTheNextVersionAndVreadReturnsAnyVersion) {
+  for (int i = 1; i <= 3; ++i) {
+    clock_.Advance(std::chrono::seconds(1));
+    Result<CommitResult> c = store().Commit(Put(Patient("p1", "v" + std::to_string(i))));
+    ASSERT_OK(c);
+    EXPECT_EQ(c->written[0].version, i);
+  }
+  for (int i = 1; i <= 3; ++i) {
+    Result<ResourceVersion> v = store().ReadVersion("Patient", "p1", i);
+    ASSERT_OK(v);
+    EXPECT_EQ(v->version, i);
+    EXPECT_EQ(MetaAt(v->json, "versionId"), std::to_string(i));
+    EXPECT_EQ(Parse(v->json).Find("name")->items()[0].StringAt("family"),
+              "v" + std::to_string(i));
+  }
+  Result<ResourceVersion> latest = store().Read("Patient", "p1");
+  ASSERT_OK(latest);
+  EXPECT_EQ(latest->version, 3);
+}
+
+TEST_P(StoreContractTest, HistoryIsNewestFirstAndHonoursTheLimit) {
+  for (int i = 0; i < 4; ++i) ASSERT_OK(store().Commit(Put(Patient("p1"))));
+  Result<std::vector<ResourceVersion>> all = store().History("Patient", "p1", 100);
+  ASSERT_OK(all);
+  ASSERT_EQ(all->size(), 4u);
+  for (size_t i = 0; i < 4; ++i) EXPECT_EQ((*all)[i].version, static_cast<int64_t>(4 - i));
+  Result<std::vector<ResourceVersion>> two = store().History("Patient", "p1", 2);
+  ASSERT_OK(two);
+  ASSERT_EQ(two->size(), 2u);
+  EXPECT_EQ((*two)[0].version, 4);
+  Result<std::vector<ResourceVersion>> none = store().History("Patient", "p1", 0);
+  ASSERT_OK(none);
+  EXPECT_TRUE(none->empty());
+}
+
+TEST_P(StoreContractTest, StampingReplacesVersionAndTimeButKeepsOtherMetaMembers) {
+  Result<Value> p = fhir::ParseJson(
+      R"({"resourceType":"Patient","id":"p1","meta":{"versionId":"99",)"
+      R"("lastUpdated":"2001-01-01T00:00:00.000Z",)"
+      R"("profile":["http://jpfhir.jp/fhir/clins/StructureDefinition/JP_Patient_eCS"],)"
+      R"("tag":[{"system":"http://example.org/t","code":"x"}]},"active":true})");
+  ASSERT_OK(p);
+  ASSERT_OK(store().Commit(Put(std::move(*p))));
+  Result<ResourceVersion> r = store().Read("Patient", "p1");
+  ASSERT_OK(r);
+  Value stored = Parse(r->json);
+  const Value* meta = stored.Find("meta");
+  ASSERT_NE(meta, nullptr);
+  EXPECT_EQ(meta->StringAt("versionId"), "1");
+  EXPECT_EQ(meta->StringAt("lastUpdated"), FormatInstant(clock_.Now()));
+  ASSERT_NE(meta->Find("profile"), nullptr);
+  EXPECT_EQ(meta->Find("profile")->items()[0].text(),
+            "http://jpfhir.jp/fhir/clins/StructureDefinition/JP_Patient_eCS");
+  ASSERT_NE(meta->Find("tag"), nullptr);
+  EXPECT_EQ(meta->Find("tag")->items()[0].StringAt("code"), "x");
+  EXPECT_TRUE(stored.Find("active")->bool_value());
+}
+
+TEST_P(StoreContractTest, LastUpdatedNeverGoesBackwardsWhenTheClockDoes) {
+  ASSERT_OK(store().Commit(Put(Patient("p1"))));
+  const Timestamp first = clock_.Now();
+  clock_.Advance(-std::chrono::hours(1));
+  Result<CommitResult> c = store().Commit(Put(Patient("p1")));
+  ASSERT_OK(c);
+  EXPECT_EQ(c->written[0].last_updated, first);
+  Result<ResourceVersion> r = store().Read("Patient", "p1");
+  ASSERT_OK(r);
+  EXPECT_EQ(MetaAt(r->json, "lastUpdated"), FormatInstant(first));
+  // A resource that has no history yet simply takes the clock.
+  Result<CommitResult> other = store().Commit(Put(Patient("p2")));
+  ASSERT_OK(other);
+  EXPECT_EQ(other->written[0].last_updated, clock_.Now());
+}
+
+TEST_P(StoreContractTest, IfMatchWithTheCurrentVersionSucceeds) {
+  ASSERT_OK(store().Commit(Put(Patient("p1"))));
+  Result<CommitResult> c = store().Commit(Put(Patient("p1"), 1));
+  ASSERT_OK(c);
+  EXPECT_EQ(c->written[0].version, 2);
+}
+
+TEST_P(StoreContractTest, IfMatchWithAStaleVersionFailsAndWritesNothing) {
+  ASSERT_OK(store().Commit(Put(Patient("p1"))));
+  ASSERT_OK(store().Commit(Put(Patient("p1"))));
+  Result<CommitResult> c = store().Commit(Put(Patient("p1", "stale"), 1));
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), ErrorCode::kPreconditionFailed);
+  Result<ResourceVersion> r = store().Read("Patient", "p1");
+  ASSERT_OK(r);
+  EXPECT_EQ(r->version, 2);
+}
+
+TEST_P(StoreContractTest, IfMatchOnAMissingResourceFails) {
+  Result<CommitResult> c = store().Commit(Put(Patient("p1"), 1));
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), ErrorCode::kPreconditionFailed);
+}
+
+TEST_P(StoreContractTest, CreateOnlySucceedsOnceThenFails) {
+  ASSERT_OK(store().Commit(Put(Patient("p1"), 0)));
+  Result<CommitResult> again = store().Commit(Put(Patient("p1"), 0));
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.status().code(), ErrorCode::kPreconditionFailed);
+}
+
+TEST_P(StoreContractTest, DeleteMakesReadGoneAndHistoryKeepsEveryVersion) {
+  ASSERT_OK(store().Commit(Put(Patient("p1"))));
+  clock_.Advance(std::chrono::seconds(5));
+  Result<CommitResult> d = store().Commit(Delete("Patient", "p1"));
+  ASSERT_OK(d);
+  EXPECT_EQ(d->written[0].version, 2);
+  EXPECT_TRUE(d->written[0].deleted);
+
+  Result<ResourceVersion> r = store().Read("Patient", "p1");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), ErrorCode::kGone);
+
+  Result<std::vector<ResourceVersion>> h = store().History("Patient", "p1", 10);
+  ASSERT_OK(h);
+  ASSERT_EQ(h->size(), 2u);
+  EXPECT_TRUE((*h)[0].deleted);
+  EXPECT_TRUE((*h)[0].json.empty());
+  EXPECT_EQ((*h)[0].last_updated, clock_.Now());
+  EXPECT_FALSE((*h)[1].deleted);
+
+  Result<ResourceVersion> v1 = store().ReadVersion("Patient", "p1", 1);
+  ASSERT_OK(v1);
+  EXPECT_FALSE(v1->json.empty());
+  Result<ResourceVersion> v2 = store().ReadVersion("Patient", "p1", 2);
+  ASSERT_OK(v2);
+  EXPECT_TRUE(v2->deleted);
+}
+
+TEST_P(StoreContractTest, DeletingADeletedResourceSucceedsWithoutANewVersion) {
+  ASSERT_OK(store().Commit(Put(Patient("p1"))));
+  ASSERT_OK(store().Commit(Delete("Patient", "p1")));
+  Result<CommitResult> again = store().Commit(Delete("Patient", "p1"));
+  ASSERT_OK(again);
+  EXPECT_EQ(again->written[0].version, 2);
+  EXPECT_TRUE(again->written[0].deleted);
+  Result<std::vector<ResourceVersion>> h = store().History("Patient", "p1", 10);
+  ASSERT_OK(h);
+  EXPECT_EQ(h->size(), 2u);
+}
+
+TEST_P(StoreContractTest, DeletingANeverCreatedResourceIsNotFound) {
+  Result<CommitResult> d = store().Commit(Delete("Patient", "nobody"));
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.status().code(), ErrorCode::kNotFound);
+}
+
+TEST_P(StoreContractTest, ConditionalWritesOnADeletedResourceFail) {
+  ASSERT_OK(store().Commit(Put(Patient("p1"))));
+  ASSERT_OK(store().Commit(Delete("Patient", "p1")));
+  for (int64_t v : {0, 1, 2}) {
+    Result<CommitResult> c = store().Commit(Put(Patient("p1"), v));
+    ASSERT_FALSE(c.ok()) << "if_version " << v;
+    EXPECT_EQ(c.status().code(), ErrorCode::kPreconditionFailed);
+  }
+  Result<CommitResult> d = store().Commit(Delete("Patient", "p1", 2));
+  EXPECT_EQ(d.status().code(), ErrorCode::kPreconditionFailed);
+  // An unconditional put brings it back as the next version.
+  Result<CommitResult> back = store().Commit(Put(Patient("p1")));
+  ASSERT_OK(back);
+  EXPECT_EQ(back->written[0].version, 3);
+  ASSERT_OK(store().Read("Patient", "p1"));
+}
+
+TEST_P(StoreContractTest, ReadsOfUnknownResourcesAreNotFound) {
+  EXPECT_EQ(store().Read("Patient", "x").status().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(store().ReadVersion("Patient", "x", 1).status().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(store().History("Patient", "x", 10).status().code(), ErrorCode::kNotFound);
+  ASSERT_OK(store().Commit(Put(Patient("x"))));
+  EXPECT_EQ(store().ReadVersion("Patient", "x", 2).status().code(), ErrorCode::kNotFound);
+  // Same id, other type: a different resource.
+  EXPECT_EQ(store().Read("Observation", "x").status().code(), ErrorCode::kNotFound);
+}
+
+TEST_P(StoreContractTest, ResourcesWithoutAValidIdAreMalformed) {
+  Value no_id = Patient("p1");
+  no_id.Erase("id");
+  EXPECT_EQ(store().Commit(Put(std::move(no_id))).status().code(), ErrorCode::kMalformed);
+  EXPECT_EQ(store().Commit(Put(Patient("has space"))).status().code(), ErrorCode::kMalformed);
+  Value bad_meta = Patient("p1");
+  bad_meta.Set("meta", Value::String("x"));
+  EXPECT_EQ(store().Commit(Put(std::move(bad_meta))).status().code(), ErrorCode::kMalformed);
+}
+
+TEST_P(StoreContractTest, ABatchWithOneFailingOpWritesNothing) {
+  ASSERT_OK(store().Commit(Put(Patient("existing"))));
+  WriteBatch b;
+  b.ops.push_back(PutResource{Patient("a"), std::nullopt});
+  b.ops.push_back(PutResource{Patient("existing"), std::nullopt});
+  b.ops.push_back(DeleteResource{"Patient", "existing", std::nullopt});
+  b.ops.push_back(PutResource{Patient("b"), 7});
+  Result<CommitResult> c = store().Commit(std::move(b));
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), ErrorCode::kPreconditionFailed);
+  EXPECT_EQ(store().Read("Patient", "a").status().code(), ErrorCode::kNotFound);
+  Result<ResourceVersion> e = store().Read("Patient", "existing");
+  ASSERT_OK(e);
+  EXPECT_EQ(e->version, 1);
+}
+
+TEST_P(StoreContractTest, OpsInOneBatchSeeTheEarlierOpsAndReportInOrder) {
+  WriteBatch b;
+  b.ops.push_back(PutResource{Patient("p1"), 0});
+  b.ops.push_back(PutResource{Patient("p1"), 1});
+  b.ops.push_back(DeleteResource{"Patient", "p1", 2});
+  b.ops.push_back(PutResource{Patient("p2"), std::nullopt});
+  Result<CommitResult> c = store().Commit(std::move(b));
+  ASSERT_OK(c);
+  ASSERT_EQ(c->written.size(), 4u);
+  EXPECT_EQ(c->written[0].version, 1);
+  EXPECT_EQ(c->written[1].version, 2);
+  EXPECT_EQ(c->written[2].version, 3);
+  EXPECT_TRUE(c->written[2].deleted);
+  EXPECT_EQ(c->written[3].id, "p2");
+}
+
+TEST_P(StoreContractTest, AnEmptyBatchCommitsTrivially) {
+  Result<CommitResult> c = store().Commit(WriteBatch{});
+  ASSERT_OK(c);
+  EXPECT_TRUE(c->written.empty());
+}
+
+constexpr int kWriters = 16;
+
+// Runs fn(thread_index) on kWriters threads at once.
+void OnWriters(const std::function<void(int)>& fn) {
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kWriters; ++t) threads.emplace_back(fn, t);
+  for (std::thread& t : threads) t.join();
+}
+
+TEST_P(StoreContractTest, ConcurrentWritersGetDistinctGapFreeVersions) {
+  constexpr int kCommitsPerWriter = 25;
+  constexpr int kShared = 3;
+  std::mutex mu;
+  std::map<std::string, std::vector<int64_t>> versions;  // shared id -> versions handed out
+  std::vector<std::string> failures;
+  OnWriters([&](int t) {
+    for (int i = 0; i < kCommitsPerWriter; ++i) {
+      WriteBatch b;
+      const std::string shared = "shared-" + std::to_string((t + i) % kShared);
+      b.ops.push_back(PutResource{Patient(shared), std::nullopt});
+      b.ops.push_back(PutResource{Patient("own-" + std::to_string(t) + "-" + std::to_string(i)),
+                                  0});
+      Result<CommitResult> c = store().Commit(std::move(b));
+      std::lock_guard lock(mu);
+      if (!c.ok()) {
+        failures.push_back(c.status().ToString());
+        continue;
+      }
+      versions[shared].push_back(c->written[0].version);
+    }
+  });
+  ASSERT_TRUE(failures.empty()) << failures.front();
+  for (auto& [id, vs] : versions) {
+    std::sort(vs.begin(), vs.end());
+    for (size_t i = 0; i < vs.size(); ++i) {
+      ASSERT_EQ(vs[i], static_cast<int64_t>(i + 1)) << id << " has a gap or duplicate";
+    }
+    Result<std::vector<ResourceVersion>> h = store().History("Patient", id, 1000);
+    ASSERT_OK(h);
+    EXPECT_EQ(h->size(), vs.size());
+  }
+  for (int t = 0; t < kWriters; ++t) {
+    for (int i = 0; i < kCommitsPerWriter; ++i) {
+      Result<ResourceVersion> r =
+          store().Read("Patient", "own-" + std::to_string(t) + "-" + std::to_string(i));
+      ASSERT_OK(r);
+      EXPECT_EQ(r->version, 1);
+    }
+  }
+}
+
+TEST_P(StoreContractTest, ConcurrentCommitsShareTransactions) {
+  constexpr int kCommitsPerWriter = 20;
+  const StoreStats before = store().Stats();
+  OnWriters([&](int t) {
+    for (int i = 0; i < kCommitsPerWriter; ++i) {
+      WriteBatch b;
+      for (int k = 0; k < 5; ++k) {
+        b.ops.push_back(PutResource{
+            Patient("g-" + std::to_string(t) + "-" + std::to_string(i) + "-" + std::to_string(k)),
+            std::nullopt});
+      }
+      Result<CommitResult> c = store().Commit(std::move(b));
+      EXPECT_TRUE(c.ok()) << c.status().ToString();
+    }
+  });
+  const StoreStats after = store().Stats();
+  const uint64_t commits = after.batches_committed - before.batches_committed;
+  const uint64_t transactions = after.transactions - before.transactions;
+  EXPECT_EQ(commits, static_cast<uint64_t>(kWriters * kCommitsPerWriter));
+  EXPECT_GT(transactions, 0u);
+  EXPECT_LT(transactions, commits) << "no two commits shared a transaction";
+}
+
+TEST_P(StoreContractTest, AFailingBatchDoesNotHarmBatchesCommittedWithIt) {
+  ASSERT_OK(store().Commit(Put(Patient("taken"))));
+  constexpr int kRounds = 10;
+  std::atomic<int> ok{0}, precondition{0}, other{0};
+  OnWriters([&](int t) {
+    for (int i = 0; i < kRounds; ++i) {
+      const bool fail = t % 2 == 1;
+      WriteBatch b;
+      b.ops.push_back(
+          PutResource{Patient("f-" + std::to_string(t) + "-" + std::to_string(i)), 0});
+      if (fail) b.ops.push_back(PutResource{Patient("taken"), 0});
+      Result<CommitResult> c = store().Commit(std::move(b));
+      if (c.ok()) {
+        ++ok;
+      } else if (c.status().code() == ErrorCode::kPreconditionFailed) {
+        ++precondition;
+      } else {
+        ++other;
+      }
+    }
+  });
+  EXPECT_EQ(ok.load(), kWriters / 2 * kRounds);
+  EXPECT_EQ(precondition.load(), kWriters / 2 * kRounds);
+  EXPECT_EQ(other.load(), 0);
+  for (int t = 0; t < kWriters; ++t) {
+    for (int i = 0; i < kRounds; ++i) {
+      const ErrorCode code =
+          store().Read("Patient", "f-" + std::to_string(t) + "-" + std::to_string(i))
+              .status()
+              .code();
+      EXPECT_EQ(code, t % 2 == 0 ? ErrorCode::kOk : ErrorCode::kNotFound) << t << "/" << i;
+    }
+  }
+  EXPECT_EQ(store().Read("Patient", "taken")->version, 1);
+}
+
+TEST_P(StoreContractTest, CommittedDataSurvivesReopen) {
+  ASSERT_OK(store().Commit(Put(Patient("p1"))));
+  ASSERT_OK(store().Commit(Put(Patient("p1"))));
+  ASSERT_OK(store().Commit(Put(Patient("p2"))));
+  ASSERT_OK(store().Commit(Delete("Patient", "p2")));
+  Reopen();
+  Result<ResourceVersion> p1 = store().Read("Patient", "p1");
+  ASSERT_OK(p1);
+  EXPECT_EQ(p1->version, 2);
+  EXPECT_EQ(MetaAt(p1->json, "versionId"), "2");
+  EXPECT_EQ(store().Read("Patient", "p2").status().code(), ErrorCode::kGone);
+  Result<CommitResult> next = store().Commit(Put(Patient("p1"), 2));
+  ASSERT_OK(next);
+  EXPECT_EQ(next->written[0].version, 3);
+}
+
+TEST_P(StoreContractTest, PingAndIntegrityCheckPassOnAHealthyStore) {
+  EXPECT_TRUE(store().Ping().ok());
+  for (int i = 0; i < 20; ++i) ASSERT_OK(store().Commit(Put(Patient("p" + std::to_string(i)))));
+  ASSERT_OK(store().Commit(Delete("Patient", "p3")));
+  Status st = store().CheckIntegrity();
+  EXPECT_TRUE(st.ok()) << st.ToString();
+}
+
+}  // namespace
+}  // namespace clinshub::store
