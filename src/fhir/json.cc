@@ -170,8 +170,15 @@ class Builder {
       od::value v;
       if (auto err = doc_.get_value().get(v)) return Fail(err, DocLocation());
       if (!ParseValue(v, root, 1)) return std::move(error_);
-    } else if (!ParseScalar(doc_, type, root)) {
-      return std::move(error_);
+    } else {
+      // A scalar document is a single token; the iterator does not move past it, so the
+      // trailing-content check below would misfire. Whatever follows the token is trailing.
+      std::string_view token;
+      if (auto err = doc_.raw_json_token().get(token)) return Fail(err, DocLocation());
+      size_t end = static_cast<size_t>(token.data() - base_) + token.size();
+      if (!ParseScalar(doc_, type, root)) return std::move(error_);
+      if (end < input_.size()) return Fail("trailing content after the JSON value", end);
+      return root;
     }
     // current_location() is OUT_OF_BOUNDS exactly when every token has been consumed.
     const char* rest = nullptr;
