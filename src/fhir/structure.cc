@@ -291,6 +291,7 @@ class Checker {
     // Choice groups seen so far in this object: {group, member name}.
     std::vector<std::pair<std::string_view, std::string_view>> choices;
     bool has_value_choice = false;
+    bool has_unknown = false;
     for (const Value::Member& m : obj.members()) {
       if (Full()) return;
       std::string_view key = m.first;
@@ -306,6 +307,7 @@ class Checker {
       const ElementDef* element = model::FindElement(type, name);
       Segment s(path_, key);
       if (element == nullptr) {
+        has_unknown = true;
         Add("structure", "unknown element '" + std::string(name) + "' for " +
                              std::string(type.name));
         continue;
@@ -327,7 +329,8 @@ class Checker {
         CheckElement(m.second, *element, element_type, FindUnderscored(obj, name));
       }
     }
-    if (type.name == "Extension") CheckExtension(obj, has_value_choice);
+    // An unknown member (say valueFoo) already explains a missing value; say it once.
+    if (type.name == "Extension" && !has_unknown) CheckExtension(obj, has_value_choice);
   }
 
   // ext-1 and the JSON rule that an extension names itself by url.
@@ -407,8 +410,9 @@ class Checker {
       Segment s(path_, i);
       const Value& item = v.items()[i];
       if (item.is_null()) {
-        if (value_array == nullptr || value_array->items()[i].is_null()) {
-          Add("structure", "null in both the value and the '_' array");
+        // A null on both sides is reported once, at the value array, when there is one.
+        if (value_array == nullptr) {
+          Add("structure", "null entry with no value at the same position");
         }
       } else if (!item.is_object()) {
         Add("structure", "must be an object or null");
