@@ -253,16 +253,14 @@ class Builder {
         return true;
       }
       case od::json_type::string: {
-        size_t offset = Location(v);
         std::string_view s;
-        if (auto err = v.get_string().get(s)) return Error(err, offset);
+        if (auto err = v.get_string().get(s)) return Error(err, DocLocation());
         out = Value::String(std::string(s));
         return true;
       }
       case od::json_type::boolean: {
-        size_t offset = Location(v);
         bool b;
-        if (auto err = v.get_bool().get(b)) return Error(err, offset);
+        if (auto err = v.get_bool().get(b)) return Error(err, DocLocation());
         out = Value::Bool(b);
         return true;
       }
@@ -280,12 +278,12 @@ class Builder {
   }
 
   bool ParseValue(od::value& v, Value& out, size_t depth) {
-    size_t offset = Location(v);
     od::json_type type;
-    if (auto err = v.type().get(type)) return Error(err, offset);
+    if (auto err = v.type().get(type)) return Error(err, Location(v));
     if (type != od::json_type::object && type != od::json_type::array) {
       return ParseScalar(v, type, out);
     }
+    size_t offset = Location(v);
     if (depth > max_depth_) {
       return Error("nesting deeper than " + std::to_string(max_depth_) + " levels", offset);
     }
