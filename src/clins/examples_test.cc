@@ -49,7 +49,31 @@ struct Expectation {
 };
 
 const Expectation kBundles[] = {
-    {"jp-clins-v1.5/bundles/CLINS-6info_collection-bundle_Observation_lab-results_Alb-K-eGFR-UTP.json", true, "", "", ""},
+    // The 6-information collection example (Observation): accepted. Its contained Encounters
+    // claim the core JP_Encounter profile, which clinshub accepts alongside eCS JP_Encounter*.
+    {"jp-clins-v1.5/bundles/CLINS-6info_collection-bundle_Observation_lab-results_Alb-K-eGFR-UTP.json", true,
+     "", "", ""},
+    // Both JP-CLINS referral letters are accepted (structured, and header plus section text).
+    {"jp-clins-v1.5/bundles/eReferral_document-bundle_full-structured_with-Condition-Allergy-DocRef.json", true,
+     "", "", ""},
+    {"jp-clins-v1.5/bundles/eReferral_document-bundle_header-plus-section-text-only.json", true, "", "", ""},
+    // The patient care summary is a JP-CLINS document, but not one institutions submit.
+    {"jp-clins-v1.5/bundles/ePCS_document-bundle_patient-summary-care-plan.json", false, "",
+     "bundle-not-submission-type", "ePCS is not a submission type"},
+    // Legacy documents predate the service: stand-alone IG profile URLs, documentInstance
+    // identifiers instead of the reporting-unit identifier, no insurance member id. Rejected.
+    {"eReferral-legacy/eReferral_document-bundle_legacy-v1.1x_documentInstance-identifier.json", false, "R02151",
+     "valid-system-bundleIdenfifier", "documentInstance-identifier is not a reporting unit"},
+    {"eReferral-legacy/eReferral_document-bundle_legacy-v1.1x_documentInstance-identifier.json", false, "R0213",
+     "bundle-legacy-profile", "pre-CLINS eReferral bundle profile"},
+    {"eReferral-legacy/eReferral_document-bundle_IGpackage-0.9.6_eClinicalSummary-profiles.json", false, "R02151",
+     "valid-system-bundleIdenfifier", "documentInstance-identifier is not a reporting unit"},
+    {"eReferral-legacy/eReferral_document-bundle_IGpackage-0.9.6_eClinicalSummary-profiles.json", false, "R0212",
+     "patients-profile-is-JP-Patient-eCS", "core JP_Patient, not JP_Patient_eCS"},
+    {"eCheckupReport-legacy-1.0.0-temp/eCheckupReport_document-bundle_tokutei-kenshin-sample-01.json", false,
+     "R02151", "valid-system-bundleIdenfifier", "documentInstance-identifier is not a reporting unit"},
+    {"eCheckupReport-legacy-1.0.0-temp/eCheckupReport_document-bundle_tokutei-kenshin-sample-01.json", false,
+     "R1012", "valid-system-insurance-patientIdentifier", "no JP_Insurance_memberID on the Patient"},
 };
 
 TEST(IgExamplesTest, SubmissionBundlesAreDecidedExplicitly) {
