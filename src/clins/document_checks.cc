@@ -129,6 +129,23 @@ void CheckDocument(Shared& s, const fhir::Value& bundle, const DocumentEntries& 
     s.issues.Add(R::kCompositionRequired, cpath + ".custodian");
   }
   CheckInstitution(s, EntryContext{*comp, cpath, 0, true}, false);
+  // The custodian is the sending institution, so its number should be the reporting unit's.
+  // The IG states no such rule and its own referral examples differ here, so this warns.
+  if (const fhir::Value* custodian = comp->Find("custodian")) {
+    const fhir::Value* org = resource_at(resolve(Str(*custodian, "reference")));
+    const fhir::Value* ids = org ? org->Find("identifier") : nullptr;
+    if (ids && !s.facts.institution.empty()) {
+      for (size_t i = 0; i < ids->items().size(); ++i) {
+        const auto& id = ids->items()[i];
+        if (Str(id, "system") == kInstitutionIdSystem && Str(id, "value") != s.facts.institution) {
+          s.issues.Add(R::kInstitutionMismatch,
+                       Idx(Idx("Bundle", "entry", resolve(Str(*custodian, "reference"))) + ".resource",
+                           "identifier", i) + ".value",
+                       Str(id, "value"), Severity::kWarning);
+        }
+      }
+    }
+  }
 
   // The patient: Composition.subject, exactly one Patient entry.
   int patients = 0;

@@ -166,25 +166,33 @@ class ReferenceWalker {
     if (const auto* contained = resource.Find("contained")) {
       for (const auto& c : contained->items()) contained_ids_.insert(std::string(Str(c, "id")));
     }
-    Walk(resource, path);
+    path_ = path;
+    Walk(resource);
   }
 
  private:
-  void Walk(const fhir::Value& v, const std::string& path) {
+  // The path is one buffer grown and shrunk as the walk descends, so a clean bundle costs no
+  // allocation per element.
+  void Walk(const fhir::Value& v) {
+    const size_t mark = path_.size();
     if (v.is_array()) {
       for (size_t i = 0; i < v.items().size(); ++i) {
-        // Arrays are addressed on their member name: "a.b[2]" — the caller passes "a.b".
-        Walk(v.items()[i], path + "[" + std::to_string(i) + "]");
+        path_.append("[").append(std::to_string(i)).append("]");
+        Walk(v.items()[i]);
+        path_.resize(mark);
       }
       return;
     }
     if (!v.is_object()) return;
     for (const auto& [key, child] : v.members()) {
-      if (key == "reference" && child.is_string()) {
-        Check(child.text(), path + ".reference");
+      if (child.is_string() && key != "reference") continue;
+      path_.append(".").append(key);
+      if (key == "reference") {
+        if (child.is_string()) Check(child.text(), path_);
       } else if (key != "div") {
-        Walk(child, path + "." + key);
+        Walk(child);
       }
+      path_.resize(mark);
     }
   }
 
@@ -206,6 +214,7 @@ class ReferenceWalker {
   bool document_;
   const std::unordered_map<std::string, int>& full_urls_;
   std::unordered_set<std::string> contained_ids_;
+  std::string path_;
 };
 
 void CheckIdentifier(Shared& s, const fhir::Value& bundle) {

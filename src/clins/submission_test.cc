@@ -380,6 +380,16 @@ TEST(ValidateSubmissionTest, AcceptsWithWarningsOnly) {
   EXPECT_EQ(result->warnings[0].severity, Severity::kWarning);
 }
 
+TEST(ValidateSubmissionTest, WarnsWhenTheDocumentCustodianIsAnotherInstitution) {
+  fhir::Value bundle = testing::ReferralDocument();
+  SetString(bundle, "entry[3].resource.identifier[0].value", "1311111111");
+  auto result = ValidateSubmission(bundle, Ctx());
+  ASSERT_TRUE(result.ok()) << Describe(result.status());
+  ASSERT_EQ(result->warnings.size(), 1u);
+  EXPECT_EQ(result->warnings[0].expression, "Bundle.entry[3].resource.identifier[0].value");
+  EXPECT_TRUE(result->warnings[0].message.starts_with("institution-consistent:"));
+}
+
 TEST(CheckSubmissionSizeTest, AllowsTenMegabytesAndNoMore) {
   EXPECT_TRUE(CheckSubmissionSize(kMaxSubmissionBytes).ok());
   EXPECT_EQ(CheckSubmissionSize(kMaxSubmissionBytes + 1).code(), ErrorCode::kPayloadTooLarge);
