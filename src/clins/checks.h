@@ -70,7 +70,7 @@ struct Shared {
 };
 
 // resource_checks.cc
-void CheckPatient(Shared& s, const EntryContext& e, bool checkup);
+void CheckPatient(Shared& s, const EntryContext& e);
 void CheckCondition(Shared& s, const EntryContext& e);
 void CheckAllergy(Shared& s, const EntryContext& e);
 void CheckObservation(Shared& s, const EntryContext& e);

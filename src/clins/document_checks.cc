@@ -167,7 +167,7 @@ void CheckDocument(Shared& s, const fhir::Value& bundle, const DocumentEntries& 
     if (!HasProfile(*patient, kPatientEcs) && !(checkup && HasProfile(*patient, kPatientCheckup))) {
       s.issues.Add(R::kPatientProfile, ppath + ".meta.profile");
     }
-    CheckPatient(s, EntryContext{*patient, ppath, patient_at, true}, checkup);
+    CheckPatient(s, EntryContext{*patient, ppath, patient_at, true});
   }
 
   // Sections.

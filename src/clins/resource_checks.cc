@@ -37,8 +37,6 @@ constexpr std::string_view kMhlwUsageCs =
 constexpr std::string_view kUncodedUsageCs =
     "http://jpfhir.jp/fhir/clins/CodeSystem/JP_CLINS_MedicationUsage_Uncoded_CS";
 constexpr std::string_view kUncodedUsageCode = "0X0XXXXXXXXX0000";
-constexpr std::string_view kNameRepresentationExt =
-    "http://hl7.org/fhir/StructureDefinition/iso21090-EN-representation";
 constexpr std::string_view kIdeographicSpace = "\u3000";
 
 // JP_Encounter in the core guide or any eCS JP_Encounter*: the newest R9013 names the eCS
@@ -112,7 +110,7 @@ uint32_t JapanDate(Timestamp now) {
 
 }  // namespace
 
-void CheckPatient(Shared& s, const EntryContext& e, bool checkup) {
+void CheckPatient(Shared& s, const EntryContext& e) {
   const fhir::Value* ids = e.resource.Find("identifier");
   int found = 0;
   size_t at = 0;
@@ -161,8 +159,6 @@ void CheckPatient(Shared& s, const EntryContext& e, bool checkup) {
       }
     }
   }
-  (void)checkup;
-  (void)kNameRepresentationExt;
 }
 
 void CheckInstitution(Shared& s, const EntryContext& e, bool required) {

@@ -10,7 +10,6 @@
 
 #include "clins/checks.h"
 #include "clins/codes.h"
-#include "common/japanese_text.h"
 
 namespace clinshub::clins {
 namespace internal {
@@ -282,7 +281,7 @@ void CheckCollection(Shared& s, const fhir::Value& bundle, const fhir::Value& en
     if (!internal::HasProfile(*first, kPatientEcs)) {
       s.issues.Add(R::kPatientProfile, "Bundle.entry[0].resource.meta.profile");
     }
-    CheckPatient(s, EntryContext{*first, "Bundle.entry[0].resource", 0, false}, false);
+    CheckPatient(s, EntryContext{*first, "Bundle.entry[0].resource", 0, false});
   }
 
   int tagged_count = 0;
