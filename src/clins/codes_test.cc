@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+#include <string>
+
 namespace clinshub::clins {
 namespace {
 
@@ -58,6 +62,44 @@ TEST(CodesTest, JfagyTableKnowsRetiredCodes) {
   EXPECT_EQ(FindJfagy("J9FA32540000"), 99999999u);
   EXPECT_EQ(FindJfagy("J9FA32111600"), 20250331u);
   EXPECT_FALSE(FindJfagy("J9FZ99999999"));
+}
+
+}  // namespace
+}  // namespace clinshub::clins
+
+namespace clinshub::clins {
+namespace {
+
+// The compiled tables must match the reference lists they were generated from (regenerate
+// with tools/clins_tables/gen_tables.py when this fails).
+TEST(CodesTest, TablesMatchTheReferenceLists) {
+  const std::filesystem::path dir = std::filesystem::path(CLINSHUB_SHARED_DIR) / "clins/codelists";
+  if (!std::filesystem::exists(dir)) GTEST_SKIP() << "no " << dir << ": shared reference material absent";
+  std::ifstream lab(dir / "clins_lab_codes_JLAC10.csv");
+  std::string line;
+  std::getline(lab, line);
+  int labs = 0;
+  while (std::getline(lab, line)) {
+    const auto c1 = line.find(','), c2 = line.find(',', c1 + 1), c3 = line.find(',', c2 + 1),
+               c4 = line.find(',', c3 + 1);
+    const std::string code = line.substr(c3 + 1, c4 - c3 - 1);
+    const auto want = line.starts_with("core-lab") ? LabList::kCoreLab : LabList::kInfection;
+    EXPECT_EQ(FindJlac10(code), want) << code;
+    ++labs;
+  }
+  EXPECT_EQ(labs, 437 + 255);
+  std::ifstream jfagy(dir / "JFAGY_allergen-master_20250401_R01_utf8.csv");
+  std::getline(jfagy, line);
+  int allergens = 0;
+  while (std::getline(jfagy, line)) {
+    const auto q = line.find("\",\"") + 3;
+    const std::string code = line.substr(q, line.find('"', q) - q);
+    if (code.starts_with("J9F") || code.starts_with("J9N")) {
+      EXPECT_TRUE(FindJfagy(code).has_value()) << code;
+      ++allergens;
+    }
+  }
+  EXPECT_EQ(allergens, 1126 + 607);
 }
 
 }  // namespace
