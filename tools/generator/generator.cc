@@ -50,6 +50,8 @@ constexpr std::string_view kMedisDiseaseCs = "http://medis.or.jp/CodeSystem/mast
 constexpr std::string_view kJfagyFoodCs = "http://jpfhir.jp/fhir/core/CodeSystem/JP_JfagyFoodAllergen_CS";
 constexpr std::string_view kJfagyNonFoodCs = "http://jpfhir.jp/fhir/core/CodeSystem/JP_JfagyNonFoodNonMedicationAllergen_CS";
 constexpr std::string_view kYjCs = "http://capstandard.jp/iyaku.info/CodeSystem/YJ-code";
+// J-FAGY medication allergens: "YCM" + YJ code (the IG's AllergyIntolerance.code definition).
+constexpr std::string_view kYcmCs = "http://jpfhir.jp/fhir/core/CodeSystem/YCM/JP_JfagyMedicationAllergen_CS";
 constexpr std::string_view kLocalLabCs = "http://jpfhir.jp/fhir/clins/CodeSystem/JP_CLINS_ObsLabResult_LocalCode_CS";
 constexpr std::string_view kCoreLaboCs = "http://jpfhir.jp/fhir/clins/CodeSystem/JLAC10/JP_CLINS_ObsLabResult_CoreLabo_CS";
 constexpr std::string_view kInfectionLaboCs = "http://jpfhir.jp/fhir/clins/CodeSystem/JLAC10/JP_CLINS_ObsLabResult_InfectionLabo_CS";
@@ -383,10 +385,10 @@ Value EncounterResource(std::string_view id, bool inpatient, std::string_view st
                         std::string_view end) {
   Obj o;
   auto e = std::move(o).Add("resourceType", "Encounter");
-  if (!id.empty()) e = std::move(e).Add("id", id);
+  if (!id.empty()) std::move(e).Add("id", id);  // Add mutates in place
   Obj period;
   auto per = std::move(period).Add("start", start);
-  if (!end.empty()) per = std::move(per).Add("end", end);
+  if (!end.empty()) std::move(per).Add("end", end);
   return std::move(e)
       .Add("meta", Obj().Add("profile", Arr(Str(kEncounterEcs))))
       .Add("status", "finished")
@@ -489,7 +491,7 @@ Value AllergyResource(const Ctx& c, int n, ExpectedItem& item) {
     text = rng.Pick(codes::kDummyFoodTexts); category = "food";
   } else {  // 薬剤禁忌
     const codes::Drug& d = rng.Pick(codes::kDrugs);
-    system = kYjCs; code = d.yj; display = d.name; text = d.name; category = "medication";
+    system = kYcmCs; code = "YCM" + std::string(d.yj); display = d.name; text = d.name; category = "medication";
   }
   bool medication = category == "medication";
   sys_days onset = c.today - days(rng.Range(30, 10 * 365));
