@@ -1,0 +1,37 @@
+// The FHIR interactions and operational endpoints, one .cc file each. Every function is a
+// Handler body: parse, call the store, shape the response; errors come back as Status and are
+// rendered by error_response.cc. All are thread-safe given a thread-safe Store.
+#pragma once
+
+#include "api/api_config.h"
+#include "api/http_types.h"
+#include "api/metrics.h"
+#include "api/router.h"
+#include "common/clock.h"
+#include "common/ids.h"
+#include "common/result.h"
+#include "store/store.h"
+
+namespace clinshub::api {
+
+// Everything a handler may use, borrowed from the Api that owns the wiring.
+struct InteractionContext {
+  store::Store& store;
+  const Clock& clock;
+  IdGenerator& ids;
+  Metrics& metrics;
+  const ApiConfig& config;
+  const Router& router;
+};
+
+Result<Response> Capabilities(const InteractionContext& ctx, const Request& request);
+Result<Response> ReadResource(const InteractionContext& ctx, const Request& request);
+Result<Response> VreadResource(const InteractionContext& ctx, const Request& request);
+Result<Response> HistoryInstance(const InteractionContext& ctx, const Request& request);
+Result<Response> UpdateResource(const InteractionContext& ctx, const Request& request);
+Result<Response> CreateResource(const InteractionContext& ctx, const Request& request);
+Result<Response> DeleteResource(const InteractionContext& ctx, const Request& request);
+Result<Response> Healthz(const InteractionContext& ctx, const Request& request);
+Result<Response> MetricsEndpoint(const InteractionContext& ctx, const Request& request);
+
+}  // namespace clinshub::api

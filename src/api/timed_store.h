@@ -1,0 +1,37 @@
+// A Store decorator that times Commit() into Metrics, so every handler's durable writes are
+// measured without each handler remembering to. Thread-safe as the wrapped Store is.
+#pragma once
+
+#include "api/metrics.h"
+#include "store/store.h"
+
+namespace clinshub::api {
+
+class TimedStore final : public store::Store {
+ public:
+  // Borrows both; they must outlive this object.
+  TimedStore(store::Store& inner, Metrics& metrics) : inner_(inner), metrics_(metrics) {}
+
+  Result<store::ResourceVersion> Read(const std::string& type, const std::string& id) override {
+    return inner_.Read(type, id);
+  }
+  Result<store::ResourceVersion> ReadVersion(const std::string& type, const std::string& id,
+                                             int64_t version) override {
+    return inner_.ReadVersion(type, id, version);
+  }
+  Result<std::vector<store::ResourceVersion>> History(const std::string& type,
+                                                      const std::string& id,
+                                                      size_t limit) override {
+    return inner_.History(type, id, limit);
+  }
+  Result<store::CommitResult> Commit(store::WriteBatch batch) override;
+  Status Ping() override { return inner_.Ping(); }
+  Status CheckIntegrity() override { return inner_.CheckIntegrity(); }
+  store::StoreStats Stats() const override { return inner_.Stats(); }
+
+ private:
+  store::Store& inner_;
+  Metrics& metrics_;
+};
+
+}  // namespace clinshub::api

@@ -1,0 +1,44 @@
+// The wiring: opens the store, builds the API and starts the HTTP server. Used by main() and
+// by the in-process integration tests, so both run the same assembly.
+#pragma once
+
+#include <memory>
+
+#include <spdlog/logger.h>
+
+#include "api/api.h"
+#include "api/metrics.h"
+#include "common/clock.h"
+#include "common/ids.h"
+#include "common/result.h"
+#include "server/http_server.h"
+#include "server/server_config.h"
+#include "store/store.h"
+
+namespace clinshub::server {
+
+class ServerApp {
+ public:
+  // Validates the config, creates the data directory, opens the store and starts serving.
+  // `logger` must outlive the app.
+  static Result<std::unique_ptr<ServerApp>> Start(ServerConfig config, spdlog::logger& logger);
+  ~ServerApp();  // Shutdown()
+
+  uint16_t port() const { return http_->port(); }
+  std::string url() const { return http_->url(); }
+  // Graceful; see HttpServer::Shutdown. Idempotent.
+  void Shutdown();
+
+ private:
+  explicit ServerApp(spdlog::logger& logger) : logger_(logger) {}
+
+  spdlog::logger& logger_;
+  SystemClock clock_;
+  RandomIdGenerator ids_;
+  api::Metrics metrics_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<api::Api> api_;
+  std::unique_ptr<HttpServer> http_;
+};
+
+}  // namespace clinshub::server
