@@ -21,7 +21,9 @@ using std::chrono::sys_days;
 // URLs and systems of the JP-CLINS profiles we emit.
 constexpr std::string_view kBundleClins = "http://jpfhir.jp/fhir/clins/StructureDefinition/JP_Bundle_CLINS";
 constexpr std::string_view kBundleReferral = "http://jpfhir.jp/fhir/clins/StructureDefinition/JP_Bundle_eReferral";
-constexpr std::string_view kBundleDischarge = "http://jpfhir.jp/fhir/eDischargeSummary/StructureDefinition/JP_Bundle_eDischargeSummary";
+// JP-CLINS 1.5.2 publishes the bundle under the clins namespace (the older eDischargeSummary
+// guide used its own); the hub accepts only the CLINS URL.
+constexpr std::string_view kBundleDischarge = "http://jpfhir.jp/fhir/clins/StructureDefinition/JP_Bundle_eDischargeSummary";
 constexpr std::string_view kBundleCheckup = "http://jpfhir.jp/fhir/clins/StructureDefinition/JP_Bundle_eCheckupGeneral";
 constexpr std::string_view kCompReferral = "http://jpfhir.jp/fhir/eReferral/StructureDefinition/JP_Composition_eReferral";
 constexpr std::string_view kCompDischarge = "http://jpfhir.jp/fhir/eDischargeSummary/StructureDefinition/JP_Composition_eDischargeSummary";
@@ -644,11 +646,14 @@ Value MedicationRequestResource(const Ctx& c, int n, std::string_view patient_ur
 }
 
 // ---- Document pieces --------------------------------------------------------------------------
-Value OrganizationResource(const Institution& inst, std::string_view last_updated, std::string_view profile) {
+// `sender` is the institution that wrote the document: JP_eCS_InstitutionNumber names the
+// source of the data, so the addressee's Organization carries the sender's number too.
+Value OrganizationResource(const Institution& sender, const Institution& inst,
+                           std::string_view last_updated, std::string_view profile) {
   return Obj()
       .Add("resourceType", "Organization")
       .Add("meta", Obj().Add("lastUpdated", last_updated).Add("profile", Arr(Str(profile))))
-      .Add("extension", Arr(InstitutionExt(inst),
+      .Add("extension", Arr(InstitutionExt(sender),
                             Obj().Add("url", "http://jpfhir.jp/fhir/core/Extension/StructureDefinition/JP_Organization_PrefectureNo")
                                 .Add("valueCoding", Coding("http://jpfhir.jp/fhir/core/mhlw/CodeSystem/PrefectureNo-2digits", inst.code.substr(0, 2), "")),
                             Obj().Add("url", "http://jpfhir.jp/fhir/core/Extension/StructureDefinition/JP_Organization_InsuranceOrganizationCategory")
@@ -667,7 +672,7 @@ Value PractitionerEntryResource(const Ctx& c, const Institution& inst, std::stri
   return Obj()
       .Add("resourceType", "Practitioner")
       .Add("meta", Obj().Add("lastUpdated", c.now_instant).Add("profile", Arr(Str(profile))))
-      .Add("extension", Arr(InstitutionExt(inst)))
+      .Add("extension", Arr(InstitutionExt(c.inst)))  // the sender, as for Organization
       .Add("identifier", Arr(Obj().Add("system", "urn:oid:1.2.392.100495.20.3.41.1" + inst.code)
                                  .Add("value", "D" + std::to_string(c.rng.Range(100, 999)))))
       .Add("name", Arr(Obj()
@@ -953,8 +958,8 @@ class SubmissionBuilder {
     entries.Append(Entry(c.patient_url, PatientResource(c, false)));
     entries.Append(Entry(enc_url, DocEncounter(c, false, FormatDate(when), "", purpose)));
     entries.Append(Entry(author_url, PractitionerEntryResource(c, c.inst, c.doctor_family, c.doctor_given, kPractitionerEcs)));
-    entries.Append(Entry(org_url, OrganizationResource(c.inst, c.now_instant, kOrganizationEcs)));
-    entries.Append(Entry(to_org_url, OrganizationResource(to, c.now_instant, kOrganizationEcs)));
+    entries.Append(Entry(org_url, OrganizationResource(c.inst, c.inst, c.now_instant, kOrganizationEcs)));
+    entries.Append(Entry(to_org_url, OrganizationResource(c.inst, to, c.now_instant, kOrganizationEcs)));
     const codes::NamePair& to_family = rng.Pick(codes::kSurnames);
     const codes::NamePair& to_given = rng.Pick(codes::kFemaleGiven);
     entries.Append(Entry(to_doc_url, PractitionerEntryResource(c, to, to_family.kanji, to_given.kanji, kPractitionerEcs)));
@@ -1020,9 +1025,9 @@ class SubmissionBuilder {
     entries.Append(Entry(c.patient_url, PatientResource(c, false)));
     entries.Append(Entry(enc_url, DocEncounter(c, true, FormatDate(admission), FormatDate(discharge), "")));
     entries.Append(Entry(author_url, PractitionerEntryResource(c, c.inst, c.doctor_family, c.doctor_given, kPractitionerEcs)));
-    entries.Append(Entry(org_url, OrganizationResource(c.inst, c.now_instant, kOrganizationEcs)));
+    entries.Append(Entry(org_url, OrganizationResource(c.inst, c.inst, c.now_instant, kOrganizationEcs)));
     // Organization 2..: the institution the patient goes on to (退院後の所在施設).
-    entries.Append(Entry(next_url, OrganizationResource(next != nullptr ? *next : c.inst, c.now_instant, kOrganizationEcs)));
+    entries.Append(Entry(next_url, OrganizationResource(c.inst, next != nullptr ? *next : c.inst, c.now_instant, kOrganizationEcs)));
     entries.Append(Entry(adm_url, std::move(adm)));
     entries.Append(Entry(dis_url, std::move(dis)));
     for (Value& v : tail.mutable_items()) entries.Append(std::move(v));
@@ -1077,7 +1082,7 @@ class SubmissionBuilder {
     entries.Append(Entry(c.patient_url, PatientResource(c, true)));
     entries.Append(Entry(author_url, PractitionerEntryResource(c, c.inst, c.doctor_family, c.doctor_given,
                                                                "http://jpfhir.jp/fhir/eCheckup/StructureDefinition/JP_Practitioner_eCheckupGeneral")));
-    entries.Append(Entry(org_url, OrganizationResource(c.inst, c.now_instant,
+    entries.Append(Entry(org_url, OrganizationResource(c.inst, c.inst, c.now_instant,
                                                        "http://jpfhir.jp/fhir/eCheckup/StructureDefinition/JP_Organization_eCheckupGeneral")));
     Value enc = Obj()
                     .Add("resourceType", "Encounter")
