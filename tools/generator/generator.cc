@@ -777,7 +777,7 @@ class SubmissionBuilder {
         s.bundle = InformationBundle(c, kind, s.bundle_identifier, s.items);
         break;
       case SubmissionKind::kReferral:
-        s.bundle = Referral(c, *addressee, s.bundle_identifier, s.items);
+        s.bundle = Referral(c, *addressee, s.bundle_identifier, s.items, s.attached_discharge_summary);
         break;
       case SubmissionKind::kDischargeSummary:
         s.bundle = DischargeSummary(c, addressee, s.bundle_identifier, s.items);
@@ -858,7 +858,7 @@ class SubmissionBuilder {
   }
 
   Value Referral(Ctx& c, const Institution& to, const std::string& identifier,
-                 std::vector<ExpectedItem>& items) const {
+                 std::vector<ExpectedItem>& items, bool& attached) const {
     Rng& rng = c.rng;
     sys_days when = c.today - days(rng.Range(0, 60));
     std::string date = FormatDateTime(when, rng.Range(9 * 60, 18 * 60));
@@ -917,6 +917,7 @@ class SubmissionBuilder {
                                           .Add("data", Str(Base64(fhir::WriteJson(summary))))
                                           .Add("title", "退院時サマリー"))))));
       attachment_refs.Append(TypedRef(url, "DocumentReference"));
+      attached = true;
     }
     static constexpr std::string_view kPurposes[] = {"精査加療のお願い", "手術適応のご判断のお願い",
                                                      "継続加療のお願い", "専門的治療のお願い"};

@@ -116,6 +116,7 @@ struct GeneratedSubmission {
   std::string patient_identifier;  // its value
   std::string bundle_identifier;   // Bundle.identifier.value: the reporting unit
   std::string addressee_code;      // referral letters only: section 910's institution
+  bool attached_discharge_summary = false;  // referral letters only: section 210 carries one
   uint64_t person_index = 0;
   int revision = 0;  // 0 for the first send, n for the n-th resubmission of the same unit
   fhir::Value bundle;

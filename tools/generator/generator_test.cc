@@ -265,7 +265,7 @@ TEST(Generator, DesignatedCodesAreOnTheClinsLists) {
 }
 
 TEST(Generator, EveryBundlePassesTheClinsValidator) {
-  int n = 0, failed = 0;
+  int n = 0, failed = 0, warned = 0;
   for (uint64_t seed : {1u, 2u, 3u, 77u}) {
     GeneratorOptions o = Options(seed, 25);
     Generator g(o);
@@ -283,11 +283,17 @@ TEST(Generator, EveryBundlePassesTheClinsValidator) {
         }
         EXPECT_EQ(facts->institution, s.institution_code);
         EXPECT_EQ(facts->patient_id_value, s.patient_identifier);
-        if (s.kind == SubmissionKind::kReferral) EXPECT_EQ(facts->addressee, s.addressee_code);
+        if (s.kind == SubmissionKind::kReferral) {
+          EXPECT_EQ(facts->addressee, s.addressee_code);
+          EXPECT_EQ(facts->has_attached_discharge_summary, s.attached_discharge_summary);
+        }
+        for (const Issue& w : facts->warnings)
+          if (++warned <= 5) ADD_FAILURE() << "warning on " << s.bundle_identifier << ": " << w.rule << " " << w.message;
       }
     }
   }
   EXPECT_EQ(failed, 0) << "of " << n;
+  EXPECT_EQ(warned, 0) << "of " << n;
   EXPECT_GT(n, 300);
 }
 #endif
