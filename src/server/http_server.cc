@@ -195,7 +195,7 @@ class Connection final : public ConnectionBase,
 
   // Waits for the first byte of the next request under the idle timeout.
   void ReadIdle() {
-    if (server_.stopping) return Close();
+    if (server_.stopping) return Abort();
     if (buffer_.size() > 0) return ReadHeader();  // pipelined request already here
     state_ = State::kIdle;
     Lowest().expires_after(config().idle_timeout);
@@ -203,7 +203,7 @@ class Connection final : public ConnectionBase,
         buffer_.prepare(kReadChunk),
         [self = this->shared_from_this()](beast::error_code ec, size_t n) {
           self->buffer_.commit(n);
-          if (ec) return self->Close();
+          if (ec) return self->Abort();
           self->ReadHeader();
         });
   }
@@ -234,7 +234,7 @@ class Connection final : public ConnectionBase,
                                                                      11);
       http::async_write(stream_, *cont,
                         [self = this->shared_from_this(), cont](beast::error_code ec, size_t) {
-                          if (ec) return self->Close();
+                          if (ec) return self->Abort();
                           self->ReadBody();
                         });
       return;
@@ -263,7 +263,7 @@ class Connection final : public ConnectionBase,
         server_.logger.debug("closing connection: {} timed out",
                              state_ == State::kReading ? "request" : "read");
       }
-      return Close();
+      return Abort();
     }
     Reject(MalformedError("Malformed HTTP request: " + ec.message()));
   }
@@ -285,13 +285,15 @@ class Connection final : public ConnectionBase,
   // Answers a request the transport refused, then closes: the rest of the stream cannot be
   // trusted (an unread body, a truncated header).
   void Reject(const Status& status) {
-    // A header too large may be an oversized URL: the request line alone says which.
+    // A header too large may be an oversized URL. Beast consumes the request line before
+    // the fields: if it got that far the target is known; if not, the request line alone
+    // outgrew the header limit, which is larger than the URL limit.
     Status final_status = status;
-    if (status.message() == HeaderLimitError().message()) {
-      std::string_view head(static_cast<const char*>(buffer_.data().data()), buffer_.size());
-      size_t eol = head.find("\r\n");
-      if (eol == std::string_view::npos) eol = head.size();
-      if (eol > config().max_url_bytes) final_status = UrlLimitError();
+    if (status.message() == HeaderLimitError().message() && parser_) {
+      std::string_view target = parser_->get().target();
+      if (target.empty() || target.size() > config().max_url_bytes) {
+        final_status = UrlLimitError();
+      }
     }
     Write(server_.service.TransportError(final_status), /*keep_alive=*/false);
   }
@@ -336,12 +338,21 @@ class Connection final : public ConnectionBase,
     Lowest().expires_after(config().body_timeout);
     http::async_write(stream_, *res,
                       [self = this->shared_from_this(), res, close](beast::error_code ec, size_t) {
-                        if (ec || close) return self->Close();
+                        if (ec) return self->Abort();
+                        if (close) return self->Close();
                         self->ReadIdle();
                       });
   }
 
-  // Orderly close: TLS close_notify, half-close, then drain what the client still sends for
+  // Closes at once: nothing of ours is in flight (idle, timed out, peer gone).
+  void Abort() {
+    state_ = State::kClosing;
+    beast::error_code ignored;
+    Lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    Lowest().socket().close(ignored);
+  }
+
+  // Orderly close after our last response: TLS close_notify, half-close, then drain what the client still sends for
   // a short while so it can read our last response instead of getting a reset.
   void Close() {
     if (state_ == State::kClosing) return;

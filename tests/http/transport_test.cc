@@ -110,8 +110,14 @@ TEST_F(TransportTest, ShutdownFinishesInFlightRequestsAndClosesIdleConnections) 
     return client.Get("/block");
   });
   service_.entered.get_future().wait();
+  uint16_t port = server->port();
   auto shutdown = std::async(std::launch::async, [&] { server->Shutdown(); });
-  // Shutdown waits for the blocked handler; release it and both complete.
+  // Once new connections are refused, shutdown has begun; it is now waiting for the blocked
+  // handler, so release it and both complete.
+  for (int i = 0; i < 2000 && testing::RawSocket::Connect(port).ok(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));  // hang guard: 20 s
+  }
+  EXPECT_EQ(shutdown.wait_for(std::chrono::seconds(0)), std::future_status::timeout);
   service_.release.set_value();
   auto r = in_flight.get();
   shutdown.get();
