@@ -1,5 +1,8 @@
 // clinshub: the command-line entry point. Sub-commands: serve, version.
+#include <algorithm>
 #include <cstdio>
+#include <string>
+#include <vector>
 #include <iostream>
 #include <memory>
 
@@ -37,6 +40,36 @@ int Serve(ServerConfig config, const std::string& log_level) {
   return 0;
 }
 
+// CLI11 2.1 reads config files only for the top-level app, but the file belongs to `serve`.
+// So `serve --config FILE` is expanded here into `--key=value` arguments placed before the
+// command-line ones; with TakeLast, an option given on the command line wins over the file.
+// Keys may sit at the top level or under a [serve] section (TOML or INI syntax).
+clinshub::Result<std::vector<std::string>> ExpandConfigFile(int argc, char** argv) {
+  std::vector<std::string> args(argv, argv + argc);
+  auto serve = std::find(args.begin(), args.end(), "serve");
+  if (serve == args.end()) return args;
+  std::string path;
+  for (auto it = serve + 1; it != args.end(); ++it) {
+    if (*it == "--config" && it + 1 != args.end()) path = *(it + 1);
+    if (it->rfind("--config=", 0) == 0) path = it->substr(9);
+  }
+  if (path.empty()) return args;
+  std::vector<CLI::ConfigItem> items;
+  try {
+    items = CLI::ConfigTOML().from_file(path);
+  } catch (const CLI::Error& e) {
+    return clinshub::MalformedError("Cannot read config file " + path + ": " + e.what());
+  }
+  std::vector<std::string> from_file;
+  for (const CLI::ConfigItem& item : items) {
+    bool top = item.parents.empty() || (item.parents.size() == 1 && item.parents[0] == "serve");
+    if (!top || item.name == "++" || item.name == "--" || item.name == "config") continue;
+    for (const std::string& value : item.inputs) from_file.push_back("--" + item.name + "=" + value);
+  }
+  args.insert(serve + 1, from_file.begin(), from_file.end());
+  return args;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -46,7 +79,12 @@ int main(int argc, char** argv) {
   ServerConfig config;
   std::string log_level = "info";
   CLI::App* serve = app.add_subcommand("serve", "Run the FHIR server");
-  serve->set_config("--config", "", "Read options from a TOML/INI file");
+  serve->option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  std::string config_file;  // expanded by ExpandConfigFile before parsing
+  serve->add_option("--config", config_file,
+                    "Read options from a TOML/INI file (keys as the long option names, at the "
+                    "top or under [serve]); command-line options win")
+      ->check(CLI::ExistingFile);
   serve->add_option("--bind", config.http.bind_address, "Address to listen on")
       ->capture_default_str();
   serve->add_option("--port", config.http.port, "TCP port; 0 picks a free one")
@@ -77,7 +115,17 @@ int main(int argc, char** argv) {
     std::printf("clinshub %s\n", CLINSHUB_VERSION);
   });
 
-  CLI11_PARSE(app, argc, argv);
+  auto args = ExpandConfigFile(argc, argv);
+  if (!args.ok()) {
+    std::fprintf(stderr, "%s\n", args.status().message().c_str());
+    return 2;
+  }
+  std::vector<std::string> reversed(args->rbegin(), args->rend() - 1);  // CLI11 wants it so
+  try {
+    app.parse(std::move(reversed));
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
   if (serve->parsed()) {
     config.api.software_version = CLINSHUB_VERSION;
     return Serve(std::move(config), log_level);
