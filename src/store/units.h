@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "clins/items.h"
 #include "fhir/value.h"
 
 namespace clinshub::store {
@@ -27,36 +28,8 @@ struct UnitKey {
   friend bool operator==(const UnitKey&, const UnitKey&) = default;
 };
 
-// What kind of clinical item a row holds (3文書6情報 minus the documents themselves).
-enum class ItemKind : int {
-  kCondition = 1,             // 傷病名
-  kAllergy = 2,               // アレルギー (food / non-food)
-  kDrugContraindication = 3,  // 薬剤禁忌 (AllergyIntolerance category=medication)
-  kLabResult = 4,             // 検査 (designated lab items and others)
-  kInfection = 5,             // 感染症 (designated infection items)
-  kPrescription = 6,          // 処方 (MedicationRequest extracted from documents)
-};
-
-// Visibility flags from meta.tag (system JP_ehrshrs_indication), as a bit set.
-enum ItemFlag : uint32_t {
-  kFlagNone = 0,
-  kFlagUninformed = 1u << 0,   // 未告知: never shown to the patient
-  kFlagUndelivered = 1u << 1,  // 未提供: shown to no other institution nor the patient
-  kFlagLongTermStorage = 1u << 2,  // LTS 長期保存
-};
-
-// One extracted item, ready to store.
-struct Item {
-  ItemKind kind = ItemKind::kCondition;
-  std::string resource_type;   // Condition, AllergyIntolerance, Observation, MedicationRequest
-  std::string code_system;     // the coding that identifies the item (MEDIS, JLAC10, J-FAGY…)
-  std::string code;
-  std::string text;            // code.text (Japanese, as submitted)
-  std::optional<Timestamp> clinical_date;  // onset / effective / authored
-  uint32_t flags = kFlagNone;
-  // The resource as submitted (with its contained resources), compact JSON.
-  std::string json;
-};
+using clins::Item;
+using clins::ItemKind;
 
 // Lifecycle of a unit. Withdrawn units keep their history but have no current items.
 enum class UnitStatus : int { kRegistered = 1, kWithdrawn = 2 };
