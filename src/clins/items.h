@@ -39,8 +39,6 @@ struct Item {
   uint32_t flags = kFlagNone;
   // The resource as submitted (with its contained resources), compact JSON.
   std::string json;
-  // When a flag in `flags` was set (the unit's registration time, filled by the store).
-  std::optional<Timestamp> flagged_at;
 };
 
 }  // namespace clinshub::clins
