@@ -25,6 +25,16 @@ class TimedStore final : public store::Store {
     return inner_.History(type, id, limit);
   }
   Result<store::CommitResult> Commit(store::WriteBatch batch) override;
+  Result<store::UnitRecord> ReadUnit(const store::UnitKey& key) override {
+    return inner_.ReadUnit(key);
+  }
+  Result<std::vector<store::UnitRecord>> FindUnits(const std::string& system,
+                                                   const std::string& value) override {
+    return inner_.FindUnits(system, value);
+  }
+  Result<std::vector<store::StoredItem>> ListItems(const std::string& person_key) override {
+    return inner_.ListItems(person_key);
+  }
   Status Ping() override { return inner_.Ping(); }
   Status CheckIntegrity() override { return inner_.CheckIntegrity(); }
   store::StoreStats Stats() const override { return inner_.Stats(); }

@@ -42,6 +42,18 @@ Timestamp NextLastUpdated(Timestamp now, std::optional<Timestamp> previous) {
   return truncated;
 }
 
+void SetId(fhir::Value& resource, const std::string& id) {
+  if (fhir::Value* existing = resource.FindMutable("id"); existing != nullptr) {
+    *existing = fhir::Value::String(id);
+    return;
+  }
+  auto& members = resource.mutable_members();
+  auto after_type = std::find_if(members.begin(), members.end(),
+                                 [](const auto& m) { return m.first == "resourceType"; });
+  if (after_type != members.end()) ++after_type;
+  members.insert(after_type, {"id", fhir::Value::String(id)});
+}
+
 Status StampMeta(fhir::Value& resource, int64_t version, Timestamp last_updated) {
   fhir::Value* meta = resource.FindMutable("meta");
   if (meta == nullptr) {

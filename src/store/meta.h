@@ -30,6 +30,10 @@ Timestamp TruncateToMillis(Timestamp t);
 // and a clock stepped back by NTP must not reorder history.
 Timestamp NextLastUpdated(Timestamp now, std::optional<Timestamp> previous);
 
+// Sets the resource's id, placed right after resourceType when new (where FHIR writers put
+// it), so a store-assigned id (a reporting unit's Bundle) reads like a client-given one.
+void SetId(fhir::Value& resource, const std::string& id);
+
 // Sets meta.versionId and meta.lastUpdated. Creates meta (placed right after id, where FHIR
 // writers conventionally put it) if missing; keeps every other meta member (profile, tag,
 // security). kMalformed if meta exists but is not an object.

@@ -13,6 +13,11 @@
 //   if_version 0 (create-only) succeeds only if the resource has no version at all (a deleted
 //   resource keeps its id and history, so it is recreated by an unconditional put).
 //   Deleting an already deleted resource succeeds without writing a version (FHIR: idempotent).
+// - Reporting units (units.h): PutUnit / WithdrawUnit ops write the unit's Bundle resource
+//   (ordinary versions: Read, ReadVersion and History serve it), the unit row and its items in
+//   the batch's transaction, so a replace leaves either the old or the new unit, never a mix.
+//   Unit errors fail the batch like a failed precondition: kForbidden (another institution
+//   replaces or withdraws), kNotFound / kGone (withdrawing a missing / withdrawn unit).
 // - meta.lastUpdated never goes backwards for a resource, even if the clock does.
 // - Errors: kNotFound (never existed), kGone (latest version is a delete), kPreconditionFailed
 //   (If-Match / If-None-Exist failed), kUnavailable (database unreachable or busy beyond the
@@ -30,6 +35,7 @@
 #include "common/clock.h"
 #include "common/result.h"
 #include "fhir/value.h"
+#include "store/units.h"
 
 namespace clinshub::store {
 
@@ -59,16 +65,28 @@ struct DeleteResource {
   std::optional<int64_t> if_version;
 };
 
-using WriteOp = std::variant<PutResource, DeleteResource>;
+using WriteOp = std::variant<PutResource, DeleteResource, PutUnit, WithdrawUnit>;
 
 struct WriteBatch {
   std::vector<WriteOp> ops;
 };
 
+// What a PutUnit / WithdrawUnit op did to its unit.
+enum class UnitOutcome : int {
+  kCreated = 1,    // new unit: Bundle version 1
+  kReplaced = 2,   // next Bundle version, items swapped (also re-registering a withdrawn unit)
+  kUnchanged = 3,  // identical resend (same content_hash) of a registered unit: nothing written
+  kWithdrawn = 4,  // Bundle got a deleted version, items removed
+};
+
 // What a committed batch wrote, one entry per op, in op order (json omitted). Deleting an
-// already deleted resource writes nothing and reports the existing deleted version.
+// already deleted resource writes nothing and reports the existing deleted version. A unit op
+// reports its Bundle's version (type "Bundle"); kUnchanged reports the current version.
 struct CommitResult {
   std::vector<ResourceVersion> written;
+  // One entry per PutUnit / WithdrawUnit op, in op order (resource ops have none), so a batch
+  // of one unit op has written[0] and unit_outcomes[0].
+  std::vector<UnitOutcome> unit_outcomes;
 };
 
 // Counters for operators (/metrics) and for tests that prove group commit groups.
@@ -98,6 +116,22 @@ class Store {
   // Applies the batch atomically and durably; see the contract above.
   virtual Result<CommitResult> Commit(WriteBatch batch) = 0;
 
+  // Reporting units. Backends (and test doubles) without them answer kInternal: calling them
+  // there is a wiring bug, not a client error.
+  //
+  // The unit's current state; withdrawn units are returned with status kWithdrawn.
+  // kNotFound if the key was never registered.
+  virtual Result<UnitRecord> ReadUnit(const UnitKey& key);
+
+  // Every unit (any person, any status) whose Bundle.identifier is system|value; empty if none.
+  // Used where the caller knows the identifier but not the person (DELETE /Bundle?identifier=).
+  virtual Result<std::vector<UnitRecord>> FindUnits(const std::string& system,
+                                                    const std::string& value);
+
+  // The person's current items (those of registered units), ordered by kind, then clinical
+  // date newest first (undated last), then unit and position. Empty if the person has none.
+  virtual Result<std::vector<StoredItem>> ListItems(const std::string& person_key);
+
   // Cheap liveness check of the backend (used by /healthz).
   virtual Status Ping() = 0;
 
@@ -109,5 +143,15 @@ class Store {
   // Monotonic counters since open. Thread-safe; zeros for backends that do not count.
   virtual StoreStats Stats() const { return {}; }
 };
+
+inline Result<UnitRecord> Store::ReadUnit(const UnitKey&) {
+  return InternalError("this store does not keep reporting units");
+}
+inline Result<std::vector<UnitRecord>> Store::FindUnits(const std::string&, const std::string&) {
+  return InternalError("this store does not keep reporting units");
+}
+inline Result<std::vector<StoredItem>> Store::ListItems(const std::string&) {
+  return InternalError("this store does not keep reporting units");
+}
 
 }  // namespace clinshub::store

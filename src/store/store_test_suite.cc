@@ -469,5 +469,330 @@ TEST_P(StoreContractTest, PingAndIntegrityCheckPassOnAHealthyStore) {
   EXPECT_TRUE(st.ok()) << st.ToString();
 }
 
+// ---- Reporting units ----------------------------------------------------------------------
+
+constexpr const char* kBundleSystem = "http://jpfhir.jp/fhir/clins/bundle-identifier";
+constexpr const char* kSender = "1311234567";
+constexpr const char* kOtherInstitution = "2719876543";
+
+UnitKey Key(const std::string& value, const std::string& person = "person-1") {
+  return UnitKey{person, kBundleSystem, value};
+}
+
+// A unit whose content is derived from `tag`, so every stored version is recognisable: items
+// coded "<tag>-0" … "<tag>-(n-1)", Bundle.implicitRules "urn:test:<tag>", hash "hash-<tag>".
+PutUnit Unit(const UnitKey& key, const std::string& tag, int item_count = 2,
+             const std::string& institution = kSender) {
+  PutUnit u;
+  u.key = key;
+  u.institution = institution;
+  u.kind = "Condition";
+  u.content_hash = "hash-" + tag;
+  Value identifier = Value::Object();
+  identifier.Set("system", Value::String(key.system));
+  identifier.Set("value", Value::String(key.value));
+  u.bundle = Value::Object();
+  u.bundle.Set("resourceType", Value::String("Bundle"));
+  u.bundle.Set("identifier", std::move(identifier));
+  u.bundle.Set("type", Value::String("collection"));
+  u.bundle.Set("implicitRules", Value::String("urn:test:" + tag));
+  for (int i = 0; i < item_count; ++i) {
+    Item item;
+    item.kind = i % 2 == 0 ? ItemKind::kCondition : ItemKind::kAllergy;
+    item.resource_type = i % 2 == 0 ? "Condition" : "AllergyIntolerance";
+    item.code_system = "urn:oid:1.2.392.200119.4.101.6";
+    item.code = tag + "-" + std::to_string(i);
+    item.text = "傷病 " + tag;
+    item.clinical_date = Timestamp(std::chrono::hours(24 * (19'000 + i)));
+    item.json = "{\"resourceType\":\"" + item.resource_type + "\"}";
+    u.items.push_back(std::move(item));
+  }
+  return u;
+}
+
+WriteBatch Batch(WriteOp op) {
+  WriteBatch b;
+  b.ops.push_back(std::move(op));
+  return b;
+}
+
+// The tag of the stored Bundle version (see Unit()).
+std::string BundleTag(const ResourceVersion& v) {
+  Value b = Parse(v.json);
+  std::string rules(b.StringAt("implicitRules"));
+  return rules.substr(std::string("urn:test:").size());
+}
+
+std::vector<std::string> ItemCodes(const std::vector<StoredItem>& items) {
+  std::vector<std::string> codes;
+  for (const StoredItem& i : items) codes.push_back(i.item.code);
+  std::sort(codes.begin(), codes.end());
+  return codes;
+}
+
+std::vector<std::string> CodesOf(const std::string& tag, int n) {
+  std::vector<std::string> codes;
+  for (int i = 0; i < n; ++i) codes.push_back(tag + "-" + std::to_string(i));
+  std::sort(codes.begin(), codes.end());
+  return codes;
+}
+
+TEST_P(StoreContractTest, RegisteringAUnitStoresItsBundleAsVersionOneAndItsItems) {
+  Result<CommitResult> c = store().Commit(Batch(Unit(Key("A"), "v1", 3)));
+  ASSERT_OK(c);
+  ASSERT_EQ(c->written.size(), 1u);
+  ASSERT_EQ(c->unit_outcomes.size(), 1u);
+  EXPECT_EQ(c->unit_outcomes[0], UnitOutcome::kCreated);
+  const ResourceVersion& w = c->written[0];
+  EXPECT_EQ(w.type, "Bundle");
+  EXPECT_EQ(w.version, 1);
+  EXPECT_FALSE(w.id.empty());
+
+  Result<UnitRecord> unit = store().ReadUnit(Key("A"));
+  ASSERT_OK(unit);
+  EXPECT_EQ(unit->key, Key("A"));
+  EXPECT_EQ(unit->bundle_id, w.id);
+  EXPECT_EQ(unit->version, 1);
+  EXPECT_EQ(unit->status, UnitStatus::kRegistered);
+  EXPECT_EQ(unit->institution, kSender);
+  EXPECT_EQ(unit->kind, "Condition");
+  EXPECT_EQ(unit->content_hash, "hash-v1");
+  EXPECT_EQ(unit->first_registered, clock_.Now());
+  EXPECT_EQ(unit->last_changed, clock_.Now());
+
+  Result<ResourceVersion> bundle = store().Read("Bundle", w.id);
+  ASSERT_OK(bundle);
+  EXPECT_EQ(bundle->version, 1);
+  EXPECT_EQ(BundleTag(*bundle), "v1");
+  EXPECT_EQ(Parse(bundle->json).StringAt("id"), w.id);
+  EXPECT_EQ(MetaAt(bundle->json, "versionId"), "1");
+
+  Result<std::vector<StoredItem>> items = store().ListItems("person-1");
+  ASSERT_OK(items);
+  ASSERT_EQ(items->size(), 3u);
+  EXPECT_EQ(ItemCodes(*items), CodesOf("v1", 3));
+  for (const StoredItem& i : *items) {
+    EXPECT_EQ(i.person_key, "person-1");
+    EXPECT_EQ(i.bundle_id, w.id);
+    EXPECT_EQ(i.bundle_version, 1);
+    EXPECT_EQ(i.institution, kSender);
+    EXPECT_EQ(i.registered, clock_.Now());
+    EXPECT_EQ(i.item.text, "傷病 v1");
+    EXPECT_TRUE(i.item.clinical_date.has_value());
+  }
+  EXPECT_TRUE(store().ListItems("person-2")->empty());
+}
+
+TEST_P(StoreContractTest, ItemsAreListedByKindThenNewestClinicalDateFirst) {
+  PutUnit u = Unit(Key("A"), "v1", 0);
+  auto add = [&](ItemKind kind, std::optional<int> day, const std::string& code) {
+    Item item;
+    item.kind = kind;
+    item.resource_type = "Condition";
+    item.code = code;
+    if (day.has_value()) item.clinical_date = Timestamp(std::chrono::hours(24 * *day));
+    u.items.push_back(std::move(item));
+  };
+  add(ItemKind::kAllergy, 5, "allergy-old");
+  add(ItemKind::kCondition, std::nullopt, "condition-undated");
+  add(ItemKind::kCondition, 10, "condition-old");
+  add(ItemKind::kAllergy, 9, "allergy-new");
+  add(ItemKind::kCondition, 20, "condition-new");
+  ASSERT_OK(store().Commit(Batch(std::move(u))));
+  Result<std::vector<StoredItem>> items = store().ListItems("person-1");
+  ASSERT_OK(items);
+  std::vector<std::string> order;
+  for (const StoredItem& i : *items) order.push_back(i.item.code);
+  EXPECT_EQ(order, (std::vector<std::string>{"condition-new", "condition-old",
+                                             "condition-undated", "allergy-new",
+                                             "allergy-old"}));
+}
+
+TEST_P(StoreContractTest, ResendingIdenticalContentChangesNothing) {
+  Result<CommitResult> first = store().Commit(Batch(Unit(Key("A"), "v1")));
+  ASSERT_OK(first);
+  clock_.Advance(std::chrono::seconds(5));
+  Result<CommitResult> again = store().Commit(Batch(Unit(Key("A"), "v1")));
+  ASSERT_OK(again);
+  EXPECT_EQ(again->unit_outcomes.at(0), UnitOutcome::kUnchanged);
+  EXPECT_EQ(again->written.at(0).id, first->written[0].id);
+  EXPECT_EQ(again->written[0].version, 1);
+  EXPECT_EQ(store().History("Bundle", first->written[0].id, 10)->size(), 1u);
+  EXPECT_EQ(store().ReadUnit(Key("A"))->last_changed, first->written[0].last_updated);
+}
+
+TEST_P(StoreContractTest, ReplacingAUnitSwapsItsItemsAndKeepsBothBundleVersions) {
+  Result<CommitResult> first = store().Commit(Batch(Unit(Key("A"), "v1", 3)));
+  ASSERT_OK(first);
+  const std::string id = first->written[0].id;
+  clock_.Advance(std::chrono::seconds(5));
+  Result<CommitResult> second = store().Commit(Batch(Unit(Key("A"), "v2", 2)));
+  ASSERT_OK(second);
+  EXPECT_EQ(second->unit_outcomes.at(0), UnitOutcome::kReplaced);
+  EXPECT_EQ(second->written[0].id, id);
+  EXPECT_EQ(second->written[0].version, 2);
+
+  Result<std::vector<StoredItem>> items = store().ListItems("person-1");
+  ASSERT_OK(items);
+  EXPECT_EQ(ItemCodes(*items), CodesOf("v2", 2));
+  for (const StoredItem& i : *items) {
+    EXPECT_EQ(i.bundle_version, 2);
+    EXPECT_EQ(i.registered, clock_.Now());
+  }
+  Result<UnitRecord> unit = store().ReadUnit(Key("A"));
+  ASSERT_OK(unit);
+  EXPECT_EQ(unit->version, 2);
+  EXPECT_EQ(unit->content_hash, "hash-v2");
+  EXPECT_EQ(unit->first_registered, first->written[0].last_updated);
+  EXPECT_EQ(unit->last_changed, clock_.Now());
+
+  Result<std::vector<ResourceVersion>> history = store().History("Bundle", id, 10);
+  ASSERT_OK(history);
+  ASSERT_EQ(history->size(), 2u);
+  EXPECT_EQ(BundleTag((*history)[0]), "v2");
+  EXPECT_EQ(BundleTag((*history)[1]), "v1");
+}
+
+TEST_P(StoreContractTest, OnlyTheSenderMayReplaceOrWithdrawAUnit) {
+  ASSERT_OK(store().Commit(Batch(Unit(Key("A"), "v1"))));
+  struct Case {
+    const char* name;
+    WriteOp op;
+  } cases[] = {
+      {"replace", Unit(Key("A"), "v2", 4, kOtherInstitution)},
+      {"identical resend", Unit(Key("A"), "v1", 2, kOtherInstitution)},
+      {"withdraw", WithdrawUnit{Key("A"), kOtherInstitution}},
+  };
+  for (Case& c : cases) {
+    Result<CommitResult> r = store().Commit(Batch(std::move(c.op)));
+    EXPECT_EQ(r.status().code(), ErrorCode::kForbidden) << c.name;
+  }
+  Result<UnitRecord> unit = store().ReadUnit(Key("A"));
+  ASSERT_OK(unit);
+  EXPECT_EQ(unit->version, 1);
+  EXPECT_EQ(unit->status, UnitStatus::kRegistered);
+  EXPECT_EQ(unit->institution, kSender);
+  EXPECT_EQ(ItemCodes(*store().ListItems("person-1")), CodesOf("v1", 2));
+  EXPECT_EQ(store().History("Bundle", unit->bundle_id, 10)->size(), 1u);
+}
+
+TEST_P(StoreContractTest, WithdrawingAUnitDeletesItsBundleAndItems) {
+  Result<CommitResult> first = store().Commit(Batch(Unit(Key("A"), "v1")));
+  ASSERT_OK(first);
+  const std::string id = first->written[0].id;
+  Result<CommitResult> w = store().Commit(Batch(WithdrawUnit{Key("A"), kSender}));
+  ASSERT_OK(w);
+  EXPECT_EQ(w->unit_outcomes.at(0), UnitOutcome::kWithdrawn);
+  EXPECT_EQ(w->written.at(0).id, id);
+  EXPECT_EQ(w->written[0].version, 2);
+  EXPECT_TRUE(w->written[0].deleted);
+
+  EXPECT_EQ(store().Read("Bundle", id).status().code(), ErrorCode::kGone);
+  EXPECT_TRUE(store().ListItems("person-1")->empty());
+  Result<UnitRecord> unit = store().ReadUnit(Key("A"));
+  ASSERT_OK(unit);
+  EXPECT_EQ(unit->status, UnitStatus::kWithdrawn);
+  EXPECT_EQ(unit->version, 2);
+
+  EXPECT_EQ(store().Commit(Batch(WithdrawUnit{Key("A"), kSender})).status().code(),
+            ErrorCode::kGone);
+  EXPECT_EQ(store().History("Bundle", id, 10)->size(), 2u);
+}
+
+TEST_P(StoreContractTest, UnknownUnitsAreNotFound) {
+  EXPECT_EQ(store().ReadUnit(Key("nope")).status().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(store().Commit(Batch(WithdrawUnit{Key("nope"), kSender})).status().code(),
+            ErrorCode::kNotFound);
+  Result<std::vector<UnitRecord>> found = store().FindUnits(kBundleSystem, "nope");
+  ASSERT_OK(found);
+  EXPECT_TRUE(found->empty());
+}
+
+TEST_P(StoreContractTest, ReRegisteringAWithdrawnUnitContinuesItsBundleHistory) {
+  Result<CommitResult> first = store().Commit(Batch(Unit(Key("A"), "v1")));
+  ASSERT_OK(first);
+  ASSERT_OK(store().Commit(Batch(WithdrawUnit{Key("A"), kSender})));
+  // The same content as before the withdrawal is not an idempotent resend: it restores.
+  Result<CommitResult> again = store().Commit(Batch(Unit(Key("A"), "v1")));
+  ASSERT_OK(again);
+  EXPECT_EQ(again->unit_outcomes.at(0), UnitOutcome::kReplaced);
+  EXPECT_EQ(again->written[0].id, first->written[0].id);
+  EXPECT_EQ(again->written[0].version, 3);
+  Result<UnitRecord> unit = store().ReadUnit(Key("A"));
+  ASSERT_OK(unit);
+  EXPECT_EQ(unit->status, UnitStatus::kRegistered);
+  EXPECT_EQ(unit->version, 3);
+  EXPECT_EQ(ItemCodes(*store().ListItems("person-1")), CodesOf("v1", 2));
+  ASSERT_OK(store().Read("Bundle", first->written[0].id));
+}
+
+TEST_P(StoreContractTest, FindUnitsReturnsEveryPersonsUnitWithThatIdentifier) {
+  ASSERT_OK(store().Commit(Batch(Unit(Key("A", "person-1"), "a1"))));
+  ASSERT_OK(store().Commit(Batch(Unit(Key("A", "person-2"), "a2"))));
+  ASSERT_OK(store().Commit(Batch(Unit(Key("B", "person-1"), "b1"))));
+  ASSERT_OK(store().Commit(Batch(WithdrawUnit{Key("A", "person-2"), kSender})));
+  Result<std::vector<UnitRecord>> found = store().FindUnits(kBundleSystem, "A");
+  ASSERT_OK(found);
+  ASSERT_EQ(found->size(), 2u);
+  std::vector<std::string> persons;
+  for (const UnitRecord& u : *found) {
+    EXPECT_EQ(u.key.value, "A");
+    persons.push_back(u.key.person_key);
+  }
+  std::sort(persons.begin(), persons.end());
+  EXPECT_EQ(persons, (std::vector<std::string>{"person-1", "person-2"}));
+  EXPECT_TRUE(store().FindUnits("urn:other", "A")->empty());
+  // Each person's units have their own Bundle.
+  EXPECT_NE((*found)[0].bundle_id, (*found)[1].bundle_id);
+}
+
+TEST_P(StoreContractTest, ABatchMixingAUnitWithAFailingPreconditionStoresNothing) {
+  ASSERT_OK(store().Commit(Put(Patient("taken"))));
+  WriteBatch b;
+  b.ops.push_back(Unit(Key("A"), "v1"));
+  b.ops.push_back(PutResource{Patient("taken"), 0});
+  EXPECT_EQ(store().Commit(std::move(b)).status().code(), ErrorCode::kPreconditionFailed);
+  EXPECT_EQ(store().ReadUnit(Key("A")).status().code(), ErrorCode::kNotFound);
+  EXPECT_TRUE(store().ListItems("person-1")->empty());
+  EXPECT_TRUE(store().FindUnits(kBundleSystem, "A")->empty());
+}
+
+TEST_P(StoreContractTest, ConcurrentSendsOfOneNewUnitEndAsOneUnitWithGapFreeVersions) {
+  std::mutex mu;
+  std::vector<std::string> failures;
+  std::vector<int64_t> versions;
+  std::map<UnitOutcome, int> outcomes;
+  // Thread t sends tag "t<t>" with t+1 items, so the stored items name their version.
+  OnWriters([&](int t) {
+    Result<CommitResult> c =
+        store().Commit(Batch(Unit(Key("A"), "t" + std::to_string(t), t + 1)));
+    std::lock_guard lock(mu);
+    if (!c.ok()) {
+      failures.push_back(c.status().ToString());
+      return;
+    }
+    versions.push_back(c->written[0].version);
+    ++outcomes[c->unit_outcomes.at(0)];
+  });
+  ASSERT_TRUE(failures.empty()) << failures.front();
+  EXPECT_EQ(outcomes[UnitOutcome::kCreated], 1);
+  EXPECT_EQ(outcomes[UnitOutcome::kReplaced], kWriters - 1);
+  std::sort(versions.begin(), versions.end());
+  for (size_t i = 0; i < versions.size(); ++i) {
+    ASSERT_EQ(versions[i], static_cast<int64_t>(i + 1)) << "gap or duplicate version";
+  }
+  Result<std::vector<UnitRecord>> found = store().FindUnits(kBundleSystem, "A");
+  ASSERT_OK(found);
+  ASSERT_EQ(found->size(), 1u);
+  const UnitRecord& unit = (*found)[0];
+  EXPECT_EQ(unit.version, kWriters);
+  Result<ResourceVersion> bundle = store().Read("Bundle", unit.bundle_id);
+  ASSERT_OK(bundle);
+  const std::string tag = BundleTag(*bundle);
+  EXPECT_EQ(unit.content_hash, "hash-" + tag);
+  const int count = std::stoi(tag.substr(1)) + 1;
+  EXPECT_EQ(ItemCodes(*store().ListItems("person-1")), CodesOf(tag, count));
+}
+
 }  // namespace
 }  // namespace clinshub::store

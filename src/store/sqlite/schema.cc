@@ -44,8 +44,60 @@ CREATE TABLE resource_current (
 ) WITHOUT ROWID;
 )sql";
 
+// Version 2: reporting units and their per-person items.
+//
+// unit is the state of each reporting unit, keyed as the service keys it: (person, Bundle
+// identifier). Its Bundle lives in resource_version like any resource (bundle_id, version).
+// unit_identifier serves DELETE /Bundle?identifier= (caller knows no person); unit_addressee
+// serves the referral inbox ("letters addressed to me"): both cross persons by design, the
+// only cross-person access paths. unit_bundle makes a Bundle belong to one unit and joins
+// items back to their unit.
+//
+// item holds the current items of each registered unit, replaced wholesale with the unit.
+// WITHOUT ROWID clusters a unit's items on the primary key; item_summary makes a person's
+// summary ("all conditions, newest first") one range scan. status: 1 registered, 2 withdrawn
+// (UnitStatus); kind: ItemKind; flags: ItemFlag bits; dates: µs since epoch, NULL if unknown.
+constexpr const char* kReportingUnits = R"sql(
+CREATE TABLE unit (
+  person_key       TEXT    NOT NULL,
+  id_system        TEXT    NOT NULL,
+  id_value         TEXT    NOT NULL,
+  bundle_id        TEXT    NOT NULL,
+  version          INTEGER NOT NULL CHECK (version > 0),
+  status           INTEGER NOT NULL CHECK (status IN (1, 2)),
+  institution      TEXT    NOT NULL,
+  kind             TEXT    NOT NULL,
+  addressee        TEXT    NOT NULL,
+  content_hash     TEXT    NOT NULL,
+  first_registered INTEGER NOT NULL,
+  last_changed     INTEGER NOT NULL,
+  PRIMARY KEY (person_key, id_system, id_value)
+);
+CREATE INDEX unit_identifier ON unit (id_system, id_value);
+CREATE INDEX unit_addressee ON unit (addressee, status);
+CREATE UNIQUE INDEX unit_bundle ON unit (person_key, bundle_id);
+CREATE TABLE item (
+  person_key    TEXT    NOT NULL,
+  bundle_id     TEXT    NOT NULL,
+  ordinal       INTEGER NOT NULL,
+  kind          INTEGER NOT NULL,
+  resource_type TEXT    NOT NULL,
+  code_system   TEXT    NOT NULL,
+  code          TEXT    NOT NULL,
+  text          TEXT    NOT NULL,
+  clinical_date INTEGER,
+  flags         INTEGER NOT NULL,
+  institution   TEXT    NOT NULL,
+  registered    INTEGER NOT NULL,
+  json          TEXT    NOT NULL,
+  PRIMARY KEY (person_key, bundle_id, ordinal)
+) WITHOUT ROWID;
+CREATE INDEX item_summary ON item (person_key, kind, clinical_date);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "resource versions and current-version index", kResourceVersions},
+    {2, "reporting units and their per-person items", kReportingUnits},
 };
 
 constexpr const char* kCreateMigrationsTable = R"sql(

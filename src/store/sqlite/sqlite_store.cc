@@ -8,6 +8,7 @@
 #include <future>
 #include <mutex>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "fhir/json.h"
@@ -44,6 +45,30 @@ ResourceVersion RowToVersion(const Statement& s, const std::string& type, const 
   return v;
 }
 
+// Columns every unit query selects, in this order (see RowToUnit).
+constexpr const char* kUnitColumns =
+    "person_key, id_system, id_value, bundle_id, version, status, institution, kind, addressee,"
+    " content_hash, first_registered, last_changed";
+
+UnitRecord RowToUnit(const Statement& s) {
+  UnitRecord u;
+  u.key = UnitKey{s.ColumnText(0), s.ColumnText(1), s.ColumnText(2)};
+  u.bundle_id = s.ColumnText(3);
+  u.version = s.ColumnInt64(4);
+  u.status = static_cast<UnitStatus>(s.ColumnInt64(5));
+  u.institution = s.ColumnText(6);
+  u.kind = s.ColumnText(7);
+  u.addressee = s.ColumnText(8);
+  u.content_hash = s.ColumnText(9);
+  u.first_registered = FromMicros(s.ColumnInt64(10));
+  u.last_changed = FromMicros(s.ColumnInt64(11));
+  return u;
+}
+
+std::string UnitName(const UnitKey& key) {
+  return "reporting unit " + key.system + "|" + key.value;
+}
+
 Status PreconditionFailed(std::string message) {
   return Status::Error(ErrorCode::kPreconditionFailed, "conflict", std::move(message));
 }
@@ -53,7 +78,8 @@ Status PreconditionFailed(std::string message) {
 // which aborts the whole group transaction.
 bool IsBatchError(ErrorCode code) {
   return code == ErrorCode::kPreconditionFailed || code == ErrorCode::kNotFound ||
-         code == ErrorCode::kMalformed;
+         code == ErrorCode::kMalformed || code == ErrorCode::kForbidden ||
+         code == ErrorCode::kGone;
 }
 
 // A read-only connection with its statements, prepared once and reused for its lifetime.
@@ -63,6 +89,9 @@ struct ReadConnection {
   std::unique_ptr<Statement> version;
   std::unique_ptr<Statement> history;
   std::unique_ptr<Statement> ping;
+  std::unique_ptr<Statement> unit;
+  std::unique_ptr<Statement> units_by_identifier;
+  std::unique_ptr<Statement> items;
 
   static Result<std::unique_ptr<ReadConnection>> Open(const std::string& file,
                                                       int busy_timeout_ms) {
@@ -89,6 +118,20 @@ struct ReadConnection {
                            " FROM resource_version v WHERE v.type = ?1 AND v.id = ?2"
                            " ORDER BY v.version DESC LIMIT ?3"},
         {&rc->ping, "SELECT MAX(version) FROM schema_migrations"},
+        {&rc->unit, std::string("SELECT ") + kUnitColumns +
+                        " FROM unit WHERE person_key = ?1 AND id_system = ?2 AND id_value = ?3"},
+        {&rc->units_by_identifier,
+         std::string("SELECT ") + kUnitColumns +
+             " FROM unit WHERE id_system = ?1 AND id_value = ?2 ORDER BY person_key"},
+        // Withdrawn units have no items; the status test keeps that true even if a future
+        // write path forgot to delete them.
+        {&rc->items,
+         "SELECT i.person_key, i.bundle_id, u.version, i.ordinal, i.kind, i.resource_type,"
+         " i.code_system, i.code, i.text, i.clinical_date, i.flags, i.institution,"
+         " i.registered, i.json"
+         " FROM item i JOIN unit u ON u.person_key = i.person_key AND u.bundle_id = i.bundle_id"
+         " WHERE i.person_key = ?1 AND u.status = 1"
+         " ORDER BY i.kind, i.clinical_date DESC, i.bundle_id, i.ordinal"},
     };
     for (auto& s : statements) {
       Result<std::unique_ptr<Statement>> stmt = rc->db->Prepare(s.sql);
@@ -110,6 +153,10 @@ struct WriteConnection {
   std::unique_ptr<Statement> select_current;
   std::unique_ptr<Statement> insert_version;
   std::unique_ptr<Statement> upsert_current;
+  std::unique_ptr<Statement> select_unit;
+  std::unique_ptr<Statement> upsert_unit;
+  std::unique_ptr<Statement> delete_items;
+  std::unique_ptr<Statement> insert_item;
 
   static Result<std::unique_ptr<WriteConnection>> Open(const std::string& file,
                                                        const SqliteOptions& options,
@@ -130,9 +177,12 @@ struct WriteConnection {
     CLINSHUB_RETURN_IF_ERROR(wc->db->Exec(sync));
     CLINSHUB_RETURN_IF_ERROR(wc->db->Exec("PRAGMA foreign_keys = ON"));
     CLINSHUB_RETURN_IF_ERROR(sqlite::Migrate(*wc->db, clock));
+    const std::string select_unit =
+        std::string("SELECT ") + kUnitColumns +
+        " FROM unit WHERE person_key = ?1 AND id_system = ?2 AND id_value = ?3";
     struct {
       std::unique_ptr<Statement>* slot;
-      const char* sql;
+      std::string sql;
     } statements[] = {
         // IMMEDIATE: take the write lock at BEGIN, so a second process fails (busy) before we
         // apply anything rather than at COMMIT.
@@ -152,6 +202,21 @@ struct WriteConnection {
          " VALUES (?1, ?2, ?3, ?4, ?5)"
          " ON CONFLICT (type, id) DO UPDATE SET version = excluded.version,"
          " deleted = excluded.deleted, last_updated = excluded.last_updated"},
+        {&wc->select_unit, select_unit},
+        // bundle_id, first_registered and the sender never change once a unit exists.
+        {&wc->upsert_unit,
+         "INSERT INTO unit (person_key, id_system, id_value, bundle_id, version, status,"
+         " institution, kind, addressee, content_hash, first_registered, last_changed)"
+         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+         " ON CONFLICT (person_key, id_system, id_value) DO UPDATE SET"
+         " version = excluded.version, status = excluded.status, kind = excluded.kind,"
+         " addressee = excluded.addressee, content_hash = excluded.content_hash,"
+         " last_changed = excluded.last_changed"},
+        {&wc->delete_items, "DELETE FROM item WHERE person_key = ?1 AND bundle_id = ?2"},
+        {&wc->insert_item,
+         "INSERT INTO item (person_key, bundle_id, ordinal, kind, resource_type, code_system,"
+         " code, text, clinical_date, flags, institution, registered, json)"
+         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"},
     };
     for (auto& s : statements) {
       Result<std::unique_ptr<Statement>> stmt = wc->db->Prepare(s.sql);
@@ -173,6 +238,8 @@ class SqliteStore final : public Store {
               std::unique_ptr<WriteConnection> writer,
               std::vector<std::unique_ptr<ReadConnection>> readers)
       : clock_(clock),
+        owned_ids_(options.ids == nullptr ? std::make_unique<RandomIdGenerator>() : nullptr),
+        ids_(options.ids != nullptr ? *options.ids : *owned_ids_),
         max_group_batches_(static_cast<size_t>(options.max_group_batches)),
         writer_(std::move(writer)),
         idle_readers_(std::move(readers)),
@@ -254,6 +321,66 @@ class SqliteStore final : public Store {
     }
     queue_cv_.notify_one();
     return done.get();
+  }
+
+  Result<UnitRecord> ReadUnit(const UnitKey& key) override {
+    ReadLease lease(*this);
+    Statement& s = *lease->unit;
+    ScopedReset reset(s);
+    s.BindText(1, key.person_key);
+    s.BindText(2, key.system);
+    s.BindText(3, key.value);
+    Result<bool> row = s.Step();
+    if (!row.ok()) return row.take_status();
+    if (!*row) return NotFoundError(UnitName(key) + " is not registered");
+    return RowToUnit(s);
+  }
+
+  Result<std::vector<UnitRecord>> FindUnits(const std::string& system,
+                                            const std::string& value) override {
+    ReadLease lease(*this);
+    Statement& s = *lease->units_by_identifier;
+    ScopedReset reset(s);
+    s.BindText(1, system);
+    s.BindText(2, value);
+    std::vector<UnitRecord> units;
+    while (true) {
+      Result<bool> row = s.Step();
+      if (!row.ok()) return row.take_status();
+      if (!*row) break;
+      units.push_back(RowToUnit(s));
+    }
+    return units;
+  }
+
+  Result<std::vector<StoredItem>> ListItems(const std::string& person_key) override {
+    ReadLease lease(*this);
+    Statement& s = *lease->items;
+    ScopedReset reset(s);
+    s.BindText(1, person_key);
+    std::vector<StoredItem> items;
+    while (true) {
+      Result<bool> row = s.Step();
+      if (!row.ok()) return row.take_status();
+      if (!*row) break;
+      StoredItem it;
+      it.person_key = s.ColumnText(0);
+      it.bundle_id = s.ColumnText(1);
+      it.bundle_version = s.ColumnInt64(2);
+      it.ordinal = static_cast<int>(s.ColumnInt64(3));
+      it.item.kind = static_cast<ItemKind>(s.ColumnInt64(4));
+      it.item.resource_type = s.ColumnText(5);
+      it.item.code_system = s.ColumnText(6);
+      it.item.code = s.ColumnText(7);
+      it.item.text = s.ColumnText(8);
+      if (!s.ColumnIsNull(9)) it.item.clinical_date = FromMicros(s.ColumnInt64(9));
+      it.item.flags = static_cast<uint32_t>(s.ColumnInt64(10));
+      it.institution = s.ColumnText(11);
+      it.registered = FromMicros(s.ColumnInt64(12));
+      it.item.json = s.ColumnText(13);
+      items.push_back(std::move(it));
+    }
+    return items;
   }
 
   Status Ping() override {
@@ -398,14 +525,178 @@ class SqliteStore final : public Store {
     CommitResult result;
     result.written.reserve(batch.ops.size());
     for (WriteOp& op : batch.ops) {
-      Result<ResourceVersion> written =
-          std::holds_alternative<PutResource>(op)
-              ? ApplyPut(std::get<PutResource>(op), now)
-              : ApplyDelete(std::get<DeleteResource>(op), now);
+      Result<ResourceVersion> written = std::visit(
+          [&](auto& o) -> Result<ResourceVersion> {
+            using Op = std::decay_t<decltype(o)>;
+            if constexpr (std::is_same_v<Op, PutResource>) return ApplyPut(o, now);
+            if constexpr (std::is_same_v<Op, DeleteResource>) return ApplyDelete(o, now);
+            if constexpr (std::is_same_v<Op, PutUnit>) return ApplyPutUnit(o, now, result);
+            if constexpr (std::is_same_v<Op, WithdrawUnit>) {
+              return ApplyWithdrawUnit(o, now, result);
+            }
+          },
+          op);
       if (!written.ok()) return written.take_status();
       result.written.push_back(std::move(*written));
     }
     return result;
+  }
+
+  // Register, replace or idempotently accept a unit. The Bundle version, the unit row and the
+  // item swap all happen inside the caller's savepoint, so they land together or not at all.
+  Result<ResourceVersion> ApplyPutUnit(PutUnit& put, Timestamp now, CommitResult& result) {
+    CLINSHUB_RETURN_IF_ERROR(CheckUnitKey(put.key));
+    if (put.bundle.StringAt("resourceType") != "Bundle") {
+      return MalformedError("a reporting unit must be a Bundle", "Bundle");
+    }
+    Result<std::optional<UnitRecord>> loaded = LoadUnit(put.key);
+    if (!loaded.ok()) return loaded.take_status();
+    const std::optional<UnitRecord>& existing = *loaded;
+    if (existing.has_value()) {
+      CLINSHUB_RETURN_IF_ERROR(CheckSender(*existing, put.institution, "replace"));
+      if (existing->status == UnitStatus::kRegistered &&
+          existing->content_hash == put.content_hash) {
+        result.unit_outcomes.push_back(UnitOutcome::kUnchanged);
+        return ResourceVersion{"Bundle", existing->bundle_id, existing->version,
+                               existing->last_changed, false, {}};
+      }
+    }
+    const std::string bundle_id = existing.has_value() ? existing->bundle_id : ids_.NewId();
+    SetId(put.bundle, bundle_id);
+    // Create-only for a new unit: a (vanishingly unlikely) id collision with an existing
+    // Bundle fails the batch instead of silently continuing someone else's history.
+    PutResource bundle_put{std::move(put.bundle),
+                           existing.has_value() ? std::nullopt : std::optional<int64_t>(0)};
+    Result<ResourceVersion> written = ApplyPut(bundle_put, now);
+    if (!written.ok()) return written.take_status();
+    if (existing.has_value()) {
+      CLINSHUB_RETURN_IF_ERROR(DeleteItems(put.key.person_key, bundle_id));
+    }
+    for (size_t i = 0; i < put.items.size(); ++i) {
+      CLINSHUB_RETURN_IF_ERROR(InsertItem(put.key.person_key, bundle_id, static_cast<int>(i),
+                                          put.items[i], put.institution,
+                                          written->last_updated));
+    }
+    UnitRecord unit;
+    unit.key = put.key;
+    unit.bundle_id = bundle_id;
+    unit.version = written->version;
+    unit.status = UnitStatus::kRegistered;
+    unit.institution = put.institution;
+    unit.kind = put.kind;
+    unit.addressee = put.addressee;
+    unit.content_hash = put.content_hash;
+    unit.first_registered =
+        existing.has_value() ? existing->first_registered : written->last_updated;
+    unit.last_changed = written->last_updated;
+    CLINSHUB_RETURN_IF_ERROR(UpsertUnit(unit));
+    result.unit_outcomes.push_back(existing.has_value() ? UnitOutcome::kReplaced
+                                                        : UnitOutcome::kCreated);
+    return written;
+  }
+
+  Result<ResourceVersion> ApplyWithdrawUnit(const WithdrawUnit& withdraw, Timestamp now,
+                                            CommitResult& result) {
+    CLINSHUB_RETURN_IF_ERROR(CheckUnitKey(withdraw.key));
+    Result<std::optional<UnitRecord>> loaded = LoadUnit(withdraw.key);
+    if (!loaded.ok()) return loaded.take_status();
+    if (!loaded->has_value()) {
+      return NotFoundError(UnitName(withdraw.key) + " is not registered");
+    }
+    UnitRecord unit = std::move(**loaded);
+    CLINSHUB_RETURN_IF_ERROR(CheckSender(unit, withdraw.institution, "withdraw"));
+    if (unit.status == UnitStatus::kWithdrawn) {
+      return Status::Error(ErrorCode::kGone, "deleted",
+                           UnitName(withdraw.key) + " is already withdrawn");
+    }
+    Result<ResourceVersion> written = ApplyDelete(DeleteResource{"Bundle", unit.bundle_id, {}}, now);
+    if (!written.ok()) return written.take_status();
+    CLINSHUB_RETURN_IF_ERROR(DeleteItems(unit.key.person_key, unit.bundle_id));
+    unit.version = written->version;
+    unit.status = UnitStatus::kWithdrawn;
+    unit.last_changed = written->last_updated;
+    CLINSHUB_RETURN_IF_ERROR(UpsertUnit(unit));
+    result.unit_outcomes.push_back(UnitOutcome::kWithdrawn);
+    return written;
+  }
+
+  static Status CheckUnitKey(const UnitKey& key) {
+    if (key.person_key.empty() || key.system.empty() || key.value.empty()) {
+      return MalformedError("a reporting unit needs a person and Bundle.identifier system|value",
+                            "Bundle.identifier");
+    }
+    return Status::Ok();
+  }
+
+  // Only the sending institution may change a unit it registered.
+  static Status CheckSender(const UnitRecord& unit, const std::string& institution,
+                            const char* action) {
+    if (unit.institution == institution) return Status::Ok();
+    return Status::Error(ErrorCode::kForbidden, "forbidden",
+                         "only the sending institution may " + std::string(action) + " " +
+                             UnitName(unit.key));
+  }
+
+  Result<std::optional<UnitRecord>> LoadUnit(const UnitKey& key) {
+    Statement& s = *writer_->select_unit;
+    ScopedReset reset(s);
+    s.BindText(1, key.person_key);
+    s.BindText(2, key.system);
+    s.BindText(3, key.value);
+    Result<bool> row = s.Step();
+    if (!row.ok()) return row.take_status();
+    if (!*row) return std::optional<UnitRecord>();
+    return std::optional<UnitRecord>(RowToUnit(s));
+  }
+
+  Status UpsertUnit(const UnitRecord& u) {
+    Statement& s = *writer_->upsert_unit;
+    ScopedReset reset(s);
+    s.BindText(1, u.key.person_key);
+    s.BindText(2, u.key.system);
+    s.BindText(3, u.key.value);
+    s.BindText(4, u.bundle_id);
+    s.BindInt64(5, u.version);
+    s.BindInt64(6, static_cast<int64_t>(u.status));
+    s.BindText(7, u.institution);
+    s.BindText(8, u.kind);
+    s.BindText(9, u.addressee);
+    s.BindText(10, u.content_hash);
+    s.BindInt64(11, ToMicros(u.first_registered));
+    s.BindInt64(12, ToMicros(u.last_changed));
+    return s.Run();
+  }
+
+  Status DeleteItems(const std::string& person_key, const std::string& bundle_id) {
+    Statement& s = *writer_->delete_items;
+    ScopedReset reset(s);
+    s.BindText(1, person_key);
+    s.BindText(2, bundle_id);
+    return s.Run();
+  }
+
+  Status InsertItem(const std::string& person_key, const std::string& bundle_id, int ordinal,
+                    const Item& item, const std::string& institution, Timestamp registered) {
+    Statement& s = *writer_->insert_item;
+    ScopedReset reset(s);
+    s.BindText(1, person_key);
+    s.BindText(2, bundle_id);
+    s.BindInt64(3, ordinal);
+    s.BindInt64(4, static_cast<int64_t>(item.kind));
+    s.BindText(5, item.resource_type);
+    s.BindText(6, item.code_system);
+    s.BindText(7, item.code);
+    s.BindText(8, item.text);
+    if (item.clinical_date.has_value()) {
+      s.BindInt64(9, ToMicros(*item.clinical_date));
+    } else {
+      s.BindNull(9);
+    }
+    s.BindInt64(10, static_cast<int64_t>(item.flags));
+    s.BindText(11, institution);
+    s.BindInt64(12, ToMicros(registered));
+    s.BindText(13, item.json);
+    return s.Run();
   }
 
   Result<ResourceVersion> ApplyPut(PutResource& put, Timestamp now) {
@@ -508,6 +799,8 @@ class SqliteStore final : public Store {
   }
 
   const Clock& clock_;
+  const std::unique_ptr<IdGenerator> owned_ids_;  // set only when options.ids was null
+  IdGenerator& ids_;
   const size_t max_group_batches_;
   const std::unique_ptr<WriteConnection> writer_;  // touched only by writer_thread_
 

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "common/clock.h"
+#include "common/ids.h"
 #include "common/result.h"
 #include "store/store.h"
 
@@ -37,6 +38,10 @@ struct SqliteOptions {
 
   // Upper bound of batches per group transaction, to bound the latency of the first caller.
   int max_group_batches = 512;
+
+  // Allocates the logical ids of reporting units' Bundles. Borrowed (must outlive the store);
+  // nullptr: the store uses its own RandomIdGenerator.
+  IdGenerator* ids = nullptr;
 };
 
 // The file a SqliteOptions::path resolves to.
