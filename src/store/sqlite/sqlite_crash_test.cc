@@ -1,12 +1,16 @@
 // kill -9 during commits: everything Commit() acknowledged must be there, complete, after
-// reopening, and the file must pass the integrity check.
+// reopening, and the file must pass the integrity check. Replaced reporting units must hold
+// exactly one complete version (Bundle, unit row and items agree), never a mix or nothing.
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -112,6 +116,137 @@ TEST(SqliteCrashTest, AcknowledgedCommitsSurviveKillNine) {
     Result<ResourceVersion> tally = (*store)->Read("Observation", "tally");
     ASSERT_TRUE(tally.ok());
     EXPECT_GE(tally->version, total_acked);
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+}
+
+// ---- Replacing reporting units under kill -9 --------------------------------------------
+
+constexpr int kUnits = 4;
+constexpr const char* kUnitSystem = "http://jpfhir.jp/fhir/clins/bundle-identifier";
+constexpr const char* kSender = "1311234567";
+
+UnitKey CrashUnitKey(int unit) {
+  return UnitKey{"person-" + std::to_string(unit), kUnitSystem,
+                 "1311234567^2026^unit-" + std::to_string(unit)};
+}
+
+// Send `send` of `round` names its version: tag "<round>:<send>", between 1 and 5 items coded
+// "<tag>/<k>", so a mix of two versions or a partial one shows in the item codes and count.
+std::string Tag(int round, int send) { return std::to_string(round) + ":" + std::to_string(send); }
+int ItemCount(int send) { return send % 5 + 1; }
+
+PutUnit Replacement(int round, int send) {
+  const std::string tag = Tag(round, send);
+  PutUnit put;
+  put.key = CrashUnitKey(send % kUnits);
+  put.institution = kSender;
+  put.kind = "Condition";
+  put.content_hash = "hash-" + tag;
+  put.bundle = fhir::Value::Object();
+  put.bundle.Set("resourceType", fhir::Value::String("Bundle"));
+  put.bundle.Set("type", fhir::Value::String("collection"));
+  put.bundle.Set("implicitRules", fhir::Value::String("urn:test:" + tag));
+  for (int k = 0; k < ItemCount(send); ++k) {
+    Item item;
+    item.resource_type = "Condition";
+    item.code = tag + "/" + std::to_string(k);
+    item.json = "{\"resourceType\":\"Condition\"}";
+    put.items.push_back(std::move(item));
+  }
+  return put;
+}
+
+// The child: replace the units round-robin forever, acknowledging each send number after
+// Commit() returned OK. Never returns.
+[[noreturn]] void ReplaceUntilKilled(const std::string& dir, int round, int ack_fd) {
+  ManualClock clock(Timestamp(std::chrono::seconds(1'800'000'000)));
+  SqliteOptions options;
+  options.path = dir;
+  Result<std::unique_ptr<Store>> store = OpenSqliteStore(options, clock);
+  if (!store.ok()) _exit(2);
+  for (int send = 0;; ++send) {
+    WriteBatch b;
+    b.ops.push_back(Replacement(round, send));
+    if (!(*store)->Commit(std::move(b)).ok()) _exit(3);
+    clock.Advance(std::chrono::milliseconds(1));
+    const std::string line = std::to_string(send) + "\n";
+    if (write(ack_fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) _exit(4);
+  }
+}
+
+TEST(SqliteCrashTest, ReplacedUnitsHoldExactlyOneCompleteVersionAfterKillNine) {
+  const std::string dir = MakeTempDir("crash-units");
+  const std::vector<int> kill_after = {1, 5, 40, 300};
+  // Per unit, the newest acknowledged (round, send): the stored version may be newer (sent
+  // but not yet acknowledged when killed), never older.
+  std::map<int, std::pair<int, int>> newest_acked;
+  for (int round = 0; round < static_cast<int>(kill_after.size()); ++round) {
+    int fds[2];
+    ASSERT_EQ(pipe(fds), 0);
+    const pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      close(fds[0]);
+      ReplaceUntilKilled(dir, round, fds[1]);
+    }
+    close(fds[1]);
+    FILE* acks = fdopen(fds[0], "r");
+    ASSERT_NE(acks, nullptr);
+    int acked = 0;
+    int send = 0;
+    while (acked < kill_after[round] && fscanf(acks, "%d", &send) == 1) {
+      ++acked;
+      newest_acked[send % kUnits] = {round, send};
+    }
+    ASSERT_EQ(kill(child, SIGKILL), 0);
+    int status = 0;
+    ASSERT_EQ(waitpid(child, &status, 0), child);
+    ASSERT_TRUE(WIFSIGNALED(status)) << "child exited by itself with " << WEXITSTATUS(status);
+    while (fscanf(acks, "%d", &send) == 1) newest_acked[send % kUnits] = {round, send};
+    fclose(acks);
+
+    ManualClock clock(Timestamp(std::chrono::seconds(1'900'000'000)));
+    SqliteOptions options;
+    options.path = dir;
+    Result<std::unique_ptr<Store>> store = OpenSqliteStore(options, clock);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    Status integrity = (*store)->CheckIntegrity();
+    ASSERT_TRUE(integrity.ok()) << integrity.ToString();
+    for (const auto& [unit, acked_at] : newest_acked) {
+      Result<UnitRecord> record = (*store)->ReadUnit(CrashUnitKey(unit));
+      ASSERT_TRUE(record.ok()) << "round " << round << " lost unit " << unit << ": "
+                               << record.status().ToString();
+      EXPECT_EQ(record->status, UnitStatus::kRegistered);
+      Result<ResourceVersion> bundle = (*store)->Read("Bundle", record->bundle_id);
+      ASSERT_TRUE(bundle.ok()) << bundle.status().ToString();
+      EXPECT_EQ(bundle->version, record->version);
+      Result<fhir::Value> parsed = fhir::ParseJson(bundle->json);
+      ASSERT_TRUE(parsed.ok());
+      const std::string tag =
+          std::string(parsed->StringAt("implicitRules")).substr(std::string("urn:test:").size());
+      const int stored_round = std::stoi(tag.substr(0, tag.find(':')));
+      const int stored_send = std::stoi(tag.substr(tag.find(':') + 1));
+      EXPECT_GE(std::make_pair(stored_round, stored_send), acked_at)
+          << "unit " << unit << " lost an acknowledged replace";
+      EXPECT_EQ(record->content_hash, "hash-" + tag) << "unit row and Bundle disagree";
+
+      Result<std::vector<StoredItem>> items = (*store)->ListItems(CrashUnitKey(unit).person_key);
+      ASSERT_TRUE(items.ok()) << items.status().ToString();
+      std::vector<std::string> codes;
+      for (const StoredItem& i : *items) {
+        EXPECT_EQ(i.bundle_version, record->version);
+        codes.push_back(i.item.code);
+      }
+      std::vector<std::string> expected;
+      for (int k = 0; k < ItemCount(stored_send); ++k) {
+        expected.push_back(tag + "/" + std::to_string(k));
+      }
+      std::sort(codes.begin(), codes.end());
+      std::sort(expected.begin(), expected.end());
+      EXPECT_EQ(codes, expected) << "unit " << unit << " holds a partial or mixed version";
+    }
   }
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);

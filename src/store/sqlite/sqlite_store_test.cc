@@ -173,5 +173,100 @@ TEST_F(SqliteStoreTest, ABusyDatabaseFailsCommitsAsUnavailable) {
   EXPECT_EQ((*store)->Read("Patient", "p1").status().code(), ErrorCode::kNotFound);
 }
 
+PutUnit SmallUnit(const std::string& value) {
+  PutUnit put;
+  put.key = UnitKey{"person-1", "http://jpfhir.jp/fhir/clins/bundle-identifier", value};
+  put.institution = "1311234567";
+  put.kind = "Condition";
+  put.content_hash = "h";
+  put.bundle = fhir::Value::Object();
+  put.bundle.Set("resourceType", fhir::Value::String("Bundle"));
+  put.bundle.Set("type", fhir::Value::String("collection"));
+  return put;
+}
+
+TEST_F(SqliteStoreTest, UnitBundlesAreNamedByTheInjectedIdGenerator) {
+  SequentialIdGenerator ids("bundle");
+  SqliteOptions options;
+  options.path = dir_;
+  options.ids = &ids;
+  Result<std::unique_ptr<Store>> store = OpenSqliteStore(options, clock_);
+  ASSERT_TRUE(store.ok());
+  WriteBatch b;
+  b.ops.push_back(SmallUnit("A"));
+  b.ops.push_back(SmallUnit("B"));
+  Result<CommitResult> c = (*store)->Commit(std::move(b));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->written.at(0).id, "bundle-1");
+  EXPECT_EQ(c->written.at(1).id, "bundle-2");
+  Result<ResourceVersion> r = (*store)->Read("Bundle", "bundle-1");
+  ASSERT_TRUE(r.ok());
+  // id sits right after resourceType, as in any client-named resource.
+  EXPECT_EQ(r->json.rfind(R"({"resourceType":"Bundle","id":"bundle-1",)", 0), 0u) << r->json;
+}
+
+TEST_F(SqliteStoreTest, UnitBundleIdsAreRandomByDefault) {
+  Result<std::unique_ptr<Store>> store = Open();
+  ASSERT_TRUE(store.ok());
+  WriteBatch b;
+  b.ops.push_back(SmallUnit("A"));
+  Result<CommitResult> c = (*store)->Commit(std::move(b));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  const std::string& id = c->written.at(0).id;
+  EXPECT_EQ(id.size(), 32u) << id;
+  EXPECT_EQ(id.find_first_not_of("0123456789abcdef"), std::string::npos) << id;
+}
+
+TEST_F(SqliteStoreTest, UnitAndItemLookupsUseTheirIndexes) {
+  ASSERT_TRUE(Open().ok());
+  RawDb db(File());
+  struct {
+    const char* lookup;
+    const char* sql;
+    const char* index;
+  } cases[] = {
+      {"a person's summary",
+       "SELECT * FROM item WHERE person_key='p' AND kind=1 ORDER BY clinical_date DESC",
+       "item_summary"},
+      {"DELETE /Bundle?identifier=", "SELECT * FROM unit WHERE id_system='s' AND id_value='v'",
+       "unit_identifier"},
+      {"the referral inbox", "SELECT * FROM unit WHERE addressee='1311234567' AND status=1",
+       "unit_addressee"},
+      {"a unit by key",
+       "SELECT * FROM unit WHERE person_key='p' AND id_system='s' AND id_value='v'",
+       "sqlite_autoindex_unit_1"},
+  };
+  for (const auto& c : cases) {
+    auto plan = db.Query(std::string("EXPLAIN QUERY PLAN ") + c.sql);
+    ASSERT_FALSE(plan.empty()) << c.lookup;
+    EXPECT_NE(plan[0].back().find(c.index), std::string::npos)
+        << c.lookup << ": " << plan[0].back();
+  }
+}
+
+TEST_F(SqliteStoreTest, AVersionOneDatabaseIsUpgradedWithItsResourcesIntact) {
+  {
+    RawDb db(File());
+    db.Exec(
+        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+        " applied_at INTEGER NOT NULL)");
+    db.Exec(sqlite::Migrations()[0].sql);
+    db.Exec("INSERT INTO schema_migrations VALUES (1, 'v1', 0)");
+    db.Exec(
+        "INSERT INTO resource_version VALUES ('Patient', 'old', 1, 0, 0,"
+        " '{\"resourceType\":\"Patient\",\"id\":\"old\"}')");
+    db.Exec("INSERT INTO resource_current VALUES ('Patient', 'old', 1, 0, 0)");
+  }
+  Result<std::unique_ptr<Store>> store = Open();
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  EXPECT_TRUE((*store)->Read("Patient", "old").ok());
+  WriteBatch b;
+  b.ops.push_back(SmallUnit("A"));
+  EXPECT_TRUE((*store)->Commit(std::move(b)).ok());
+  RawDb db(File());
+  EXPECT_EQ(db.Query("SELECT MAX(version) FROM schema_migrations")[0][0],
+            std::to_string(sqlite::LatestSchemaVersion()));
+}
+
 }  // namespace
 }  // namespace clinshub::store
