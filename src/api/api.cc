@@ -55,6 +55,11 @@ Api::Api(ApiConfig config, store::Store& store, const Clock& clock, IdGenerator&
   const auto& reads = config_.read_types;
   const auto& writes = config_.write_types;
   add("GET", "/metadata", "", {}, true, &Capabilities);
+  // JP-CLINS reporting units: registered before the generic {type} routes, which match first.
+  add("POST", "/Bundle", "create", {}, true, &SubmitBundle);
+  add("DELETE", "/Bundle", "conditional-delete", {}, true, &WithdrawBundle);
+  add("POST", "/Bundle/$restore", "operation", {}, true, &RestoreBundle);
+  add("GET", "/Bundle/$status", "operation", {}, true, &BundleStatus);
   if (!reads.empty()) {
     add("GET", "/{type}/{id}", "read", reads, true, &ReadResource);
     add("GET", "/{type}/{id}/_history", "history-instance", reads, true, &HistoryInstance);

@@ -14,7 +14,7 @@ struct ApiConfig {
   // fullUrls. Empty: derived per request from the Host header and the transport.
   std::string base_url;
   // Resource types with the generic read / vread / history interactions.
-  std::set<std::string> read_types = {"Organization"};
+  std::set<std::string> read_types = {"Bundle", "Organization"};
   // Resource types with generic create / update / delete. Later issues replace these for
   // clinical data with JP-CLINS submissions and restrict writes by actor.
   std::set<std::string> write_types = {"Organization"};

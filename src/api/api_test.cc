@@ -88,7 +88,7 @@ TEST_F(ApiTest, StatusCodesForRoutingAndNegotiation) {
       {"GET", "/Organization/known?_format=xml", "", "", 406},
       {"GET", "/Organization/known", "Accept", "text/html, */*;q=0.1", 200},
       {"PUT", "/Organization/o1", "Content-Type", "application/xml", 415},
-      {"POST", "/Organization", "", "", 415},
+      {"POST", "/Organization", "", "", 400},  // no body at all: nothing to type
       {"GET", "/Organization/known", "If-None-Match", "W/\"3\"", 304},
       {"GET", "/Organization/known", "If-None-Match", "W/\"2\"", 200},
       {"GET", "/Organization/known", "If-Modified-Since", "Tue, 14 Nov 2023 22:13:20 GMT", 304},
@@ -146,7 +146,7 @@ TEST_F(ApiTest, CapabilityStatementListsExactlyTheRegisteredInteractions) {
   EXPECT_EQ(cs->StringAt("fhirVersion"), "4.0.1");
   EXPECT_EQ(cs->Find("software")->StringAt("version"), "9.9.9");
   const fhir::Value& resources = *cs->Find("rest")->items()[0].Find("resource");
-  ASSERT_EQ(resources.items().size(), 2u);
+  ASSERT_EQ(resources.items().size(), 3u);
   auto codes = [](const fhir::Value& resource) {
     std::vector<std::string> out;
     for (const auto& i : resource.Find("interaction")->items()) {
@@ -154,12 +154,18 @@ TEST_F(ApiTest, CapabilityStatementListsExactlyTheRegisteredInteractions) {
     }
     return out;
   };
-  EXPECT_EQ(resources.items()[0].StringAt("type"), "Organization");
-  EXPECT_EQ(codes(resources.items()[0]),
+  // JP-CLINS submissions: create on /Bundle, withdrawal as a conditional delete, two operations;
+  // read types come from the configuration (this test's configuration has no Bundle reads).
+  EXPECT_EQ(resources.items()[0].StringAt("type"), "Bundle");
+  EXPECT_EQ(codes(resources.items()[0]), (std::vector<std::string>{"create"}));
+  EXPECT_EQ(resources.items()[0].StringAt("conditionalDelete"), "single");
+  EXPECT_EQ(resources.items()[0].Find("operation")->items().size(), 2u);
+  EXPECT_EQ(resources.items()[1].StringAt("type"), "Organization");
+  EXPECT_EQ(codes(resources.items()[1]),
             (std::vector<std::string>{"read", "vread", "update", "delete", "history-instance",
                                       "create"}));
-  EXPECT_EQ(resources.items()[1].StringAt("type"), "Patient");
-  EXPECT_EQ(codes(resources.items()[1]),
+  EXPECT_EQ(resources.items()[2].StringAt("type"), "Patient");
+  EXPECT_EQ(codes(resources.items()[2]),
             (std::vector<std::string>{"read", "vread", "history-instance"}));
 }
 

@@ -16,15 +16,26 @@ fhir::Value Str(std::string s) { return fhir::Value::String(std::move(s)); }
 constexpr const char* kInteractionOrder[] = {"read",   "vread",  "update",          "patch",
                                              "delete", "history-instance", "history-type",
                                              "create", "search-type"};
+// (A conditional delete is declared through conditionalDelete, not as an interaction.)
 
 }  // namespace
 
 Result<Response> Capabilities(const InteractionContext& ctx, const Request& request) {
   std::map<std::string, std::set<std::string>> by_type;
+  std::map<std::string, std::set<std::string>> operations_by_type;
   for (const Route& route : ctx.router.routes()) {
     if (route.spec.interaction.empty()) continue;
-    for (const std::string& type : route.spec.types) {
-      by_type[type].insert(route.spec.interaction);
+    std::set<std::string> types = route.spec.types;
+    // Literal routes such as "/Bundle/$status" name their type in the first segment.
+    if (types.empty() && route.segments.size() >= 1) types.insert(route.segments[0]);
+    for (const std::string& type : types) {
+      if (route.spec.interaction == "operation") {
+        if (route.segments.size() >= 2 && route.segments.back().starts_with("$")) {
+          operations_by_type[type].insert(route.segments.back().substr(1));
+        }
+      } else {
+        by_type[type].insert(route.spec.interaction);
+      }
     }
   }
 
@@ -71,8 +82,19 @@ Result<Response> Capabilities(const InteractionContext& ctx, const Request& requ
     resource.Set("versioning", Str("versioned"));
     resource.Set("readHistory", fhir::Value::Bool(interactions.contains("vread")));
     resource.Set("updateCreate", fhir::Value::Bool(interactions.contains("update")));
-    if (interactions.contains("delete")) {
+    if (interactions.contains("conditional-delete")) {
+      resource.Set("conditionalDelete", Str("single"));
+    } else if (interactions.contains("delete")) {
       resource.Set("conditionalDelete", Str("not-supported"));
+    }
+    if (auto ops = operations_by_type.find(type); ops != operations_by_type.end()) {
+      fhir::Value& op_list = resource.Set("operation", fhir::Value::Array());
+      for (const std::string& name : ops->second) {
+        fhir::Value op = fhir::Value::Object();
+        op.Set("name", Str(name));
+        op.Set("definition", Str("urn:clinshub:OperationDefinition:Bundle-" + name));
+        op_list.Append(std::move(op));
+      }
     }
     resources.Append(std::move(resource));
   }

@@ -31,6 +31,11 @@ Result<Response> HistoryInstance(const InteractionContext& ctx, const Request& r
 Result<Response> UpdateResource(const InteractionContext& ctx, const Request& request);
 Result<Response> CreateResource(const InteractionContext& ctx, const Request& request);
 Result<Response> DeleteResource(const InteractionContext& ctx, const Request& request);
+// JP-CLINS reporting units on /Bundle.
+Result<Response> SubmitBundle(const InteractionContext& ctx, const Request& request);
+Result<Response> WithdrawBundle(const InteractionContext& ctx, const Request& request);
+Result<Response> RestoreBundle(const InteractionContext& ctx, const Request& request);
+Result<Response> BundleStatus(const InteractionContext& ctx, const Request& request);
 Result<Response> Healthz(const InteractionContext& ctx, const Request& request);
 Result<Response> MetricsEndpoint(const InteractionContext& ctx, const Request& request);
 

@@ -125,7 +125,10 @@ Status NegotiateFhir(const Request& request) {
   CLINSHUB_RETURN_IF_ERROR(
       CheckResponseFormat(request.query.First("_format"), request.headers.Get("Accept")));
   if (request.method == "POST" || request.method == "PUT" || request.method == "PATCH") {
-    CLINSHUB_RETURN_IF_ERROR(CheckRequestContentType(request.headers.Get("Content-Type")));
+    // An operation invoked by POST without parameters ($restore) has no body to describe.
+    if (!request.body.empty() || request.headers.Get("Content-Type")) {
+      CLINSHUB_RETURN_IF_ERROR(CheckRequestContentType(request.headers.Get("Content-Type")));
+    }
   }
   return Status::Ok();
 }

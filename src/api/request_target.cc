@@ -6,7 +6,34 @@
 
 namespace clinshub::api {
 
-Status ParseRequestTarget(std::string_view target, RequestTarget& out) {
+namespace {
+
+// FHIR clients routinely send token separators and other characters RFC 3986 does not allow
+// in a query unescaped (`identifier=system|value`, `^` in JP-CLINS bundle identifiers, raw
+// UTF-8). Escape exactly those before the strict parse, so they mean what the client meant.
+std::string EscapeLenientQuery(std::string_view target) {
+  size_t q = target.find('?');
+  if (q == std::string_view::npos) return std::string(target);
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out(target.substr(0, q + 1));
+  for (unsigned char c : target.substr(q + 1)) {
+    bool lenient = c >= 0x80 || c == '|' || c == '^' || c == '`' || c == '{' || c == '}' ||
+                   c == '"' || c == '<' || c == '>' || c == '\\' || c == '[' || c == ']';
+    if (lenient) {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    } else {
+      out.push_back(static_cast<char>(c));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Status ParseRequestTarget(std::string_view raw_target, RequestTarget& out) {
+  const std::string target = EscapeLenientQuery(raw_target);
   auto parsed = boost::urls::parse_origin_form(target);
   if (!parsed) {
     return MalformedError("The request target is not a valid URL path: " +

@@ -88,6 +88,11 @@ Response ResourceResponse(int status, const store::ResourceVersion& version) {
   return response;
 }
 
+bool PrefersRepresentation(const Request& request) {
+  auto prefer = request.headers.Get("Prefer");
+  return prefer && prefer->find("return=representation") != std::string_view::npos;
+}
+
 bool WantsMinimal(const Request& request) {
   auto prefer = request.headers.Get("Prefer");
   return prefer && prefer->find("return=minimal") != std::string_view::npos;

@@ -32,6 +32,10 @@ std::string BaseUrl(const ApiConfig& config, const Request& request);
 // 200/201 with the version's JSON, Content-Type, ETag and Last-Modified.
 Response ResourceResponse(int status, const store::ResourceVersion& version);
 
+// `Prefer: return=representation` asks for the stored resource where the default body is an
+// OperationOutcome (JP-CLINS submissions).
+bool PrefersRepresentation(const Request& request);
+
 // `Prefer: return=minimal` asks for no body on writes.
 bool WantsMinimal(const Request& request);
 

@@ -11,6 +11,7 @@
 #include "server/server_app.h"
 #include "support/http_client.h"
 #include "support/temp_dir.h"
+#include "server_fixture.h"
 
 namespace clinshub {
 namespace {
@@ -23,37 +24,11 @@ using testing::TempDir;
 // Generous: only guards against hangs, never measures anything.
 constexpr std::chrono::seconds kHangGuard{20};
 
-class HttpIntegrationTest : public ::testing::Test {
+class HttpIntegrationTest : public testing::ServerFixture {
  protected:
-  void SetUp() override {
-    server::ServerConfig config;
-    config.plain_http = true;
-    config.data_dir = dir_.path() + "/data";
-    config.http.port = 0;
-    config.http.io_threads = 2;
-    config.http.worker_threads = 4;
+  void Configure(server::ServerConfig& config) override {
     config.http.header_timeout = std::chrono::milliseconds(300);
-    config.api.software_version = "test";
-    auto app = server::ServerApp::Start(config, logger_);
-    ASSERT_TRUE(app.ok()) << app.status().ToString();
-    app_ = std::move(app).value();
-    client_ = std::make_unique<HttpClient>("127.0.0.1", app_->port());
   }
-
-  HttpResponse Must(Result<HttpResponse> r) {
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
-    return r.ok() ? std::move(r).value() : HttpResponse{};
-  }
-  fhir::Value Json(const HttpResponse& r) {
-    auto v = fhir::ParseJson(r.body);
-    EXPECT_TRUE(v.ok()) << r.body;
-    return v.ok() ? std::move(v).value() : fhir::Value();
-  }
-
-  TempDir dir_;
-  spdlog::logger logger_{"test", std::make_shared<spdlog::sinks::null_sink_mt>()};
-  std::unique_ptr<server::ServerApp> app_;
-  std::unique_ptr<HttpClient> client_;
 };
 
 TEST_F(HttpIntegrationTest, MetadataDescribesTheServer) {
@@ -65,9 +40,12 @@ TEST_F(HttpIntegrationTest, MetadataDescribesTheServer) {
   EXPECT_EQ(cs.StringAt("fhirVersion"), "4.0.1");
   EXPECT_EQ(cs.Find("software")->StringAt("name"), "clinshub");
   const auto& resources = cs.Find("rest")->items()[0].Find("resource")->items();
-  ASSERT_EQ(resources.size(), 1u);
-  EXPECT_EQ(resources[0].StringAt("type"), "Organization");
-  EXPECT_EQ(resources[0].Find("interaction")->items().size(), 6u);
+  ASSERT_EQ(resources.size(), 2u);
+  EXPECT_EQ(resources[0].StringAt("type"), "Bundle");
+  EXPECT_EQ(resources[0].StringAt("conditionalDelete"), "single");
+  EXPECT_EQ(resources[0].Find("operation")->items().size(), 2u);
+  EXPECT_EQ(resources[1].StringAt("type"), "Organization");
+  EXPECT_EQ(resources[1].Find("interaction")->items().size(), 6u);
 }
 
 TEST_F(HttpIntegrationTest, ResourceLifecycle) {
