@@ -101,7 +101,7 @@ TEST_F(ApiTest, StatusCodesForRoutingAndNegotiation) {
     if (!c.header.empty()) headers.emplace_back(c.header, c.value);
     Response r = Send(c.method, c.target, headers);
     EXPECT_EQ(r.status, c.status) << r.body;
-    if (c.status >= 400) EXPECT_NE(r.body.find("OperationOutcome"), std::string::npos);
+    if (c.status >= 400) { EXPECT_NE(r.body.find("OperationOutcome"), std::string::npos); }
   }
 }
 

@@ -29,7 +29,7 @@ TEST(NegotiationTest, RequestContentTypeTable) {
     SCOPED_TRACE(c.content_type.value_or("<none>"));
     Status s = CheckRequestContentType(c.content_type);
     EXPECT_EQ(s.ok(), c.ok);
-    if (!c.ok) EXPECT_EQ(s.code(), ErrorCode::kUnsupportedMediaType);
+    if (!c.ok) { EXPECT_EQ(s.code(), ErrorCode::kUnsupportedMediaType); }
   }
 }
 
@@ -63,7 +63,7 @@ TEST(NegotiationTest, ResponseFormatTable) {
                  std::string(c.accept.value_or("-")));
     Status s = CheckResponseFormat(c.format, c.accept);
     EXPECT_EQ(s.ok(), c.ok);
-    if (!c.ok) EXPECT_EQ(s.code(), ErrorCode::kNotAcceptable);
+    if (!c.ok) { EXPECT_EQ(s.code(), ErrorCode::kNotAcceptable); }
   }
 }
 

@@ -46,7 +46,7 @@ TEST(RouterTest, MatchesByMethodPathAndResourceType) {
     SCOPED_TRACE(c.method + " /" + (c.path.empty() ? "" : c.path[0]));
     RouteMatch m = router.Match(c.method, c.path);
     EXPECT_EQ(m.kind, c.kind);
-    if (c.kind == RouteMatch::Kind::kFound) EXPECT_EQ(m.route->spec.pattern, c.pattern);
+    if (c.kind == RouteMatch::Kind::kFound) { EXPECT_EQ(m.route->spec.pattern, c.pattern); }
     EXPECT_EQ(m.allow, c.allow);
   }
 }

@@ -100,7 +100,7 @@ Value Coding(std::string_view system, std::string_view code, std::string_view di
   Obj o;
   auto v = std::move(o).Add("system", system).Add("code", code);
   if (!display.empty()) return std::move(v).Add("display", display);
-  return std::move(v);
+  return v;
 }
 Value Concept(Value coding, std::string_view text) {
   return Obj().Add("coding", Arr(std::move(coding))).Add("text", text);
@@ -196,9 +196,6 @@ std::string Uuid(Rng& rng) {
   return buf;
 }
 
-Value Meta(std::string_view last_updated, std::string_view profile) {
-  return Obj().Add("lastUpdated", last_updated).Add("profile", Arr(Str(profile)));
-}
 Value InstitutionExt(const Institution& inst) {
   return Obj()
       .Add("url", kInstitutionNumberExt)
@@ -417,7 +414,7 @@ Value Tags(bool uninformed, bool undelivered, bool lts) {
 Value ResourceMeta(const Ctx& c, std::string_view profile, Value tags) {
   auto m = Obj().Add("lastUpdated", c.now_instant).Add("profile", Arr(Str(profile)));
   if (!tags.items().empty()) return std::move(m).Add("tag", std::move(tags));
-  return std::move(m);
+  return m;
 }
 std::string ResourceKey(const Ctx& c, std::string_view kind, int n) {
   return c.inst.code + "-" + std::to_string(c.person.index) + "-" + std::string(kind) + "-" +
@@ -474,7 +471,7 @@ Value ConditionResource(const Ctx& c, int n, ExpectedItem& item) {
                .Add("encounter", Ref("#encounter"))
                .Add("onsetDateTime", item.date);
   if (ended) return std::move(o).Add("abatementDateTime", item.end_date);
-  return std::move(o);
+  return o;
 }
 
 // ---- AllergyIntolerance ----------------------------------------------------------------------
@@ -556,7 +553,7 @@ Value LabObservation(const Ctx& c, int n, sys_days when, ExpectedItem& item) {
                  .Add("performer", Arr(Ref("#practitioner")))
                  .Add("valueString", positive ? "陽性(+)" : "陰性(-)")
                  .Add("specimen", Ref("#specimen"));
-    return std::move(o);
+    return o;
   }
   bool local_only = rng.Percent(10);
   const codes::LabItem& lab = local_only ? rng.Pick(codes::kLocalOnlyItems) : rng.Pick(codes::kLabItems);
@@ -688,7 +685,7 @@ Value Section(std::string_view system, std::string_view code, std::string_view t
                .Add("code", ConceptNoText(Coding(system, code, display)))
                .Add("text", Narrative(narrative));
   if (!entries.items().empty()) return std::move(s).Add("entry", std::move(entries));
-  return std::move(s);
+  return s;
 }
 Value Entry(std::string url, Value resource) {
   return Obj().Add("fullUrl", Str(std::move(url))).Add("resource", std::move(resource));
