@@ -1,5 +1,8 @@
 #include "server/http_server.h"
 
+#include "access/pki/crl_watcher.h"
+#include "common/result.h"
+
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -114,6 +117,8 @@ struct HttpServer::Impl {
   uint64_t next_id = 0;
   asio::io_context ioc;
   asio::executor_work_guard<asio::io_context::executor_type> work;
+  // Declared before `ssl` so it outlives the context whose verify callback points at it.
+  std::unique_ptr<access::pki::CrlWatcher> crl_watcher;
   std::optional<asio::ssl::context> ssl;
   tcp::acceptor acceptor;
   asio::thread_pool workers;
@@ -458,6 +463,10 @@ Status HttpServer::Start() {
                                    SSL_load_client_CA_file(c.tls_client_ca_file.c_str()));
         s.ssl->set_verify_mode(asio::ssl::verify_peer |
                                asio::ssl::verify_fail_if_no_peer_cert);
+        if (!c.tls_crl_file.empty()) {
+          s.crl_watcher = std::make_unique<access::pki::CrlWatcher>(c.tls_crl_file);
+          CLINSHUB_RETURN_IF_ERROR(s.crl_watcher->Install(s.ssl->native_handle()));
+        }
       }
     } catch (const boost::system::system_error& e) {
       return MalformedError(std::string("Cannot load TLS configuration: ") + e.what());

@@ -48,6 +48,9 @@ struct HttpServerConfig {
   std::string tls_cert_file;
   std::string tls_key_file;
   std::string tls_client_ca_file;
+  // With a client CA: a CRL (PEM) checked on every handshake and reread when the file
+  // changes, so a revocation takes effect on the next connection.
+  std::string tls_crl_file;
 };
 
 class HttpServer {

@@ -1,4 +1,4 @@
-// clinshub: the command-line entry point. Sub-commands: serve, version.
+// clinshub: the command-line entry point. Sub-commands: serve, cert, version.
 #include <algorithm>
 #include <cstdio>
 #include <string>
@@ -10,6 +10,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "access/pki/certificate_authority.h"
 #include "server/server_app.h"
 #include "server/signal_waiter.h"
 
@@ -18,6 +19,7 @@ namespace {
 using clinshub::server::ServerConfig;
 
 int Serve(ServerConfig config, const std::string& log_level) {
+  const std::string config_data_dir = config.data_dir;
   // Logs go to stderr; stdout carries only the "listening" line that scripts parse.
   auto logger = std::make_shared<spdlog::logger>(
       "clinshub", std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
@@ -32,6 +34,17 @@ int Serve(ServerConfig config, const std::string& log_level) {
     return 1;
   }
   std::printf("clinshub listening on %s\n", (*app)->url().c_str());
+  if (!(*app)->pki_dir().empty()) {
+    // First contact: without these lines nobody knows how to get through mutual TLS.
+    const std::string& pki = (*app)->pki_dir();
+    std::printf(
+        "Clients need a certificate from the hub CA (%s/ca.pem). For example:\n"
+        "  clinshub cert issue --data %s --institution 1312345678 --name 'Example Hospital' "
+        "--out client\n"
+        "  curl --cacert client/ca.pem --cert client/cert.pem --key client/key.pem "
+        "%s/metadata\n",
+        pki.c_str(), config_data_dir.c_str(), (*app)->url().c_str());
+  }
   std::fflush(stdout);
   int signal = signals.Wait();
   logger->info("signal {} received; shutting down gracefully", signal);
@@ -68,6 +81,85 @@ clinshub::Result<std::vector<std::string>> ExpandConfigFile(int argc, char** arg
   }
   args.insert(serve + 1, from_file.begin(), from_file.end());
   return args;
+}
+
+// `clinshub cert ...`: the operator's side of the built-in CA. Each returns the exit code.
+struct CertOptions {
+  std::string data_dir = "./data";
+  std::string institution;
+  std::string name;
+  std::string out;
+  int days = 730;
+  std::string serial;
+};
+
+int Fail(const clinshub::Status& status) {
+  std::fprintf(stderr, "%s\n", status.message().c_str());
+  return 1;
+}
+
+clinshub::Result<std::unique_ptr<clinshub::access::pki::CertificateAuthority>> LoadCa(
+    const CertOptions& o, const clinshub::Clock& clock) {
+  return clinshub::access::pki::CertificateAuthority::Load(
+      clinshub::server::PkiDir(o.data_dir), clock);
+}
+
+int CertInit(const CertOptions& o) {
+  clinshub::SystemClock clock;
+  std::string dir = clinshub::server::PkiDir(o.data_dir);
+  if (clinshub::access::pki::CertificateAuthority::Exists(dir)) {
+    std::printf("CA already present in %s (kept)\n", dir.c_str());
+    return 0;
+  }
+  auto ca = clinshub::access::pki::CertificateAuthority::Create(dir, clock);
+  if (!ca.ok()) return Fail(ca.status());
+  std::printf("Created CA %s\n", (*ca)->ca_cert_path().c_str());
+  return 0;
+}
+
+int CertIssue(const CertOptions& o) {
+  clinshub::SystemClock clock;
+  auto ca = LoadCa(o, clock);
+  if (!ca.ok()) return Fail(ca.status());
+  clinshub::access::pki::InstitutionCertificateRequest request;
+  request.institution_code = o.institution;
+  request.institution_name = o.name;
+  request.days = o.days;
+  auto issued = (*ca)->IssueInstitution(request);
+  if (!issued.ok()) return Fail(issued.status());
+  clinshub::Status written =
+      clinshub::access::pki::WriteClientBundle(o.out, *issued, (*ca)->ca_certificate_pem());
+  if (!written.ok()) return Fail(written);
+  std::printf("Issued %s for institution %s into %s (cert.pem, key.pem, ca.pem)\n",
+              issued->serial_hex.c_str(), o.institution.c_str(), o.out.c_str());
+  return 0;
+}
+
+int CertRevoke(const CertOptions& o) {
+  clinshub::SystemClock clock;
+  auto ca = LoadCa(o, clock);
+  if (!ca.ok()) return Fail(ca.status());
+  clinshub::Status revoked = (*ca)->Revoke(o.serial);
+  if (!revoked.ok()) return Fail(revoked);
+  std::printf("Revoked %s; %s rewritten (a running server picks it up on the next connection)\n",
+              o.serial.c_str(), (*ca)->crl_path().c_str());
+  return 0;
+}
+
+int CertList(const CertOptions& o) {
+  clinshub::SystemClock clock;
+  auto ca = LoadCa(o, clock);
+  if (!ca.ok()) return Fail(ca.status());
+  auto entries = (*ca)->List();
+  if (!entries.ok()) return Fail(entries.status());
+  std::printf("%-32s  %-11s  %-20s  %-8s  %s\n", "SERIAL", "KIND", "NOT AFTER", "STATUS",
+              "SUBJECT");
+  for (const auto& e : *entries) {
+    std::printf("%-32s  %-11s  %-20s  %-8s  %s\n", e.serial_hex.c_str(), e.kind.c_str(),
+                e.not_after.c_str(), e.revoked_at.empty() ? "valid" : "revoked",
+                e.subject.c_str());
+  }
+  return 0;
 }
 
 }  // namespace
@@ -111,6 +203,45 @@ int main(int argc, char** argv) {
   serve->add_option("--base-url", config.api.base_url,
                     "Public base URL for Location headers (default: from the Host header)");
 
+  serve->add_option("--server-name", config.server_names,
+                    "Extra DNS name or IP address for the built-in CA's server certificate "
+                    "(repeatable; used only without --tls-cert and --plain-http)")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+
+  CertOptions cert_options;
+  int cert_exit = 0;
+  CLI::App* cert = app.add_subcommand(
+      "cert", "Manage the hub's built-in CA and institution client certificates");
+  cert->require_subcommand(1);
+  auto add_data = [&](CLI::App* sub) {
+    sub->add_option("--data", cert_options.data_dir, "Data directory; the CA lives in DATA/pki")
+        ->capture_default_str();
+  };
+  CLI::App* init = cert->add_subcommand("init", "Create the CA in DATA/pki unless present");
+  add_data(init);
+  init->callback([&] { cert_exit = CertInit(cert_options); });
+  CLI::App* issue = cert->add_subcommand(
+      "issue", "Issue an institution client certificate (writes cert.pem, key.pem, ca.pem)");
+  issue->add_option("--institution", cert_options.institution,
+                    "10-digit 保険医療機関番号; becomes the subject CN")
+      ->required();
+  issue->add_option("--name", cert_options.name, "Institution name; becomes the subject O");
+  issue->add_option("--out", cert_options.out, "Directory for cert.pem, key.pem and ca.pem")
+      ->required();
+  issue->add_option("--days", cert_options.days, "Validity in days")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  add_data(issue);
+  issue->callback([&] { cert_exit = CertIssue(cert_options); });
+  CLI::App* revoke = cert->add_subcommand("revoke", "Revoke a certificate by serial (hex)");
+  revoke->add_option("--serial", cert_options.serial, "Serial number in hex, as `cert list` shows")
+      ->required();
+  add_data(revoke);
+  revoke->callback([&] { cert_exit = CertRevoke(cert_options); });
+  CLI::App* list = cert->add_subcommand("list", "List issued certificates");
+  add_data(list);
+  list->callback([&] { cert_exit = CertList(cert_options); });
+
   app.add_subcommand("version", "Print the version")->callback([] {
     std::printf("clinshub %s\n", CLINSHUB_VERSION);
   });
@@ -126,6 +257,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
+  if (cert->parsed()) return cert_exit;
   if (serve->parsed()) {
     config.api.software_version = CLINSHUB_VERSION;
     return Serve(std::move(config), log_level);

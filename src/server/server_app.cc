@@ -3,17 +3,38 @@
 #include <filesystem>
 #include <system_error>
 
+#include "access/pki/certificate_authority.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace clinshub::server {
 
+namespace {
+
+// Secure by default: without outside certificates the hub becomes its own CA, so a fresh
+// install already speaks mutual TLS. Reuses whatever a previous start (or `clinshub cert
+// init`) left in the directory.
+Status UseBuiltInPki(ServerConfig& config, const Clock& clock) {
+  std::string dir = PkiDir(config.data_dir);
+  auto ca = access::pki::CertificateAuthority::Exists(dir)
+                ? access::pki::CertificateAuthority::Load(dir, clock)
+                : access::pki::CertificateAuthority::Create(dir, clock);
+  if (!ca.ok()) return ca.take_status();
+  std::vector<std::string> names = config.server_names;
+  if (config.http.bind_address != "0.0.0.0" && config.http.bind_address != "::") {
+    names.push_back(config.http.bind_address);
+  }
+  CLINSHUB_RETURN_IF_ERROR((*ca)->EnsureServerCertificate(names));
+  config.http.tls_cert_file = (*ca)->server_cert_path();
+  config.http.tls_key_file = (*ca)->server_key_path();
+  config.http.tls_client_ca_file = (*ca)->ca_cert_path();
+  config.http.tls_crl_file = (*ca)->crl_path();
+  return Status::Ok();
+}
+
+}  // namespace
+
 Status ValidateServerConfig(const ServerConfig& config) {
   bool tls = !config.http.tls_cert_file.empty() || !config.http.tls_key_file.empty();
-  if (!tls && !config.plain_http) {
-    return MalformedError(
-        "No TLS certificate configured: set --tls-cert and --tls-key, or pass --plain-http "
-        "explicitly for a local, unencrypted server");
-  }
   if (tls && config.plain_http) {
     return MalformedError("--plain-http contradicts the configured TLS certificate");
   }
@@ -36,6 +57,10 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Start(ServerConfig config,
                             ec.message());
   }
   std::unique_ptr<ServerApp> app(new ServerApp(logger));
+  if (!config.plain_http && config.http.tls_cert_file.empty()) {
+    CLINSHUB_RETURN_IF_ERROR(UseBuiltInPki(config, app->clock_));
+    app->pki_dir_ = PkiDir(config.data_dir);
+  }
   store::SqliteOptions options;
   options.path = config.data_dir;
   Result<std::unique_ptr<store::Store>> store = store::OpenSqliteStore(options, app->clock_);

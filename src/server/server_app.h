@@ -26,6 +26,8 @@ class ServerApp {
 
   uint16_t port() const { return http_->port(); }
   std::string url() const { return http_->url(); }
+  // The built-in CA's directory when the server runs on it (see ServerConfig), else empty.
+  const std::string& pki_dir() const { return pki_dir_; }
   // Graceful; see HttpServer::Shutdown. Idempotent.
   void Shutdown();
 
@@ -33,6 +35,7 @@ class ServerApp {
   explicit ServerApp(spdlog::logger& logger) : logger_(logger) {}
 
   spdlog::logger& logger_;
+  std::string pki_dir_;
   SystemClock clock_;
   RandomIdGenerator ids_;
   api::Metrics metrics_;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "api/api_config.h"
 #include "server/http_server.h"
@@ -15,10 +16,17 @@ struct ServerConfig {
   // Plain HTTP must be asked for (tests, local demos); production is TLS, institutions
   // authenticate with client certificates.
   bool plain_http = false;
+  // Neither --plain-http nor --tls-cert: the hub runs its own CA in <data_dir>/pki (created on
+  // first start) and requires institution certificates it issued. The server certificate
+  // names localhost, 127.0.0.1 and these extra DNS names / IP addresses.
+  std::vector<std::string> server_names;
 };
 
-// kMalformed when the combination cannot work (no TLS and no --plain-http, half a key pair,
-// unknown resource types, ...).
+// Where the built-in CA lives for a data directory.
+inline std::string PkiDir(const std::string& data_dir) { return data_dir + "/pki"; }
+
+// kMalformed when the combination cannot work (--plain-http with TLS files, half a key pair,
+// a client CA without TLS, unknown resource types, ...).
 Status ValidateServerConfig(const ServerConfig& config);
 
 }  // namespace clinshub::server

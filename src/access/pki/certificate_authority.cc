@@ -101,21 +101,6 @@ bool AddName(X509_NAME* name, const char* field, const std::string& value) {
                                     -1, 0) == 1;
 }
 
-// 128 random bits with the top bit clear: positive, unguessable, unique in practice.
-AsnIntPtr RandomSerial(std::string& hex) {
-  unsigned char bytes[16];
-  AsnIntPtr none(nullptr, &ASN1_INTEGER_free);
-  if (RAND_bytes(bytes, sizeof bytes) != 1) return none;
-  bytes[0] &= 0x7f;
-  if (bytes[0] == 0) bytes[0] = 0x01;  // keep it a full 16 bytes, so it prints uniformly
-  BnPtr bn(BN_bin2bn(bytes, sizeof bytes, nullptr), &BN_free);
-  if (!bn) return none;
-  char* h = BN_bn2hex(bn.get());
-  hex = h;
-  OPENSSL_free(h);
-  return AsnIntPtr(BN_to_ASN1_INTEGER(bn.get(), nullptr), &ASN1_INTEGER_free);
-}
-
 std::string NormalizeSerial(const std::string& s) {
   std::string out;
   for (char c : s) {
@@ -124,6 +109,20 @@ std::string NormalizeSerial(const std::string& s) {
   }
   size_t first = out.find_first_not_of('0');
   return first == std::string::npos ? "0" : out.substr(first);
+}
+
+// 128 random bits with the top bit clear: positive, unguessable, unique in practice.
+AsnIntPtr RandomSerial(std::string& hex) {
+  unsigned char bytes[16];
+  AsnIntPtr none(nullptr, &ASN1_INTEGER_free);
+  if (RAND_bytes(bytes, sizeof bytes) != 1) return none;
+  bytes[0] &= 0x7f;
+  BnPtr bn(BN_bin2bn(bytes, sizeof bytes, nullptr), &BN_free);
+  if (!bn) return none;
+  char* h = BN_bn2hex(bn.get());
+  hex = NormalizeSerial(h);  // BN_bn2hex pads to whole bytes; `cert list` shows no padding
+  OPENSSL_free(h);
+  return AsnIntPtr(BN_to_ASN1_INTEGER(bn.get(), nullptr), &ASN1_INTEGER_free);
 }
 
 std::string Iso8601(std::time_t t) {
@@ -358,7 +357,7 @@ Status CertificateAuthority::Revoke(const std::string& serial_hex) {
   if (!entries.ok()) return entries.take_status();
   std::string wanted = NormalizeSerial(serial_hex);
   auto it = std::find_if(entries->begin(), entries->end(),
-                         [&](const IndexEntry& e) { return e.serial_hex == wanted; });
+                         [&](const IndexEntry& e) { return NormalizeSerial(e.serial_hex) == wanted; });
   if (it == entries->end()) return NotFoundError("No certificate with serial " + wanted);
   if (!it->revoked_at.empty()) return Status::Ok();
   it->revoked_at = Iso8601(std::chrono::system_clock::to_time_t(

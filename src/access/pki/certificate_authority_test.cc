@@ -95,7 +95,9 @@ TEST_F(CertificateAuthorityTest, InstitutionCertificateCarriesTheCodeAndChainsTo
   EXPECT_EQ(Cn(cert.get()), "1312345678");
   EXPECT_EQ(VerifyAgainst(root.get(), cert.get()), 0);
   EXPECT_EQ(X509_check_purpose(cert.get(), X509_PURPOSE_SSL_CLIENT, 0), 1);
-  EXPECT_EQ(issued->serial_hex.size(), 32u);
+  EXPECT_FALSE(issued->serial_hex.empty());
+  EXPECT_LE(issued->serial_hex.size(), 32u);
+  EXPECT_NE(issued->serial_hex[0], '0');
 
   std::string out = dir_.path() + "/client";
   ASSERT_TRUE(WriteClientBundle(out, *issued, (*ca)->ca_certificate_pem()).ok());
@@ -132,7 +134,7 @@ TEST_F(CertificateAuthorityTest, RevocationIsRecordedInTheIndexAndTheSignedCrl) 
   ASSERT_TRUE(issued.ok());
   std::string lower = issued->serial_hex;
   for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  ASSERT_TRUE((*ca)->Revoke(lower).ok());
+  ASSERT_TRUE((*ca)->Revoke("00:" + lower).ok());  // separators and padding are ignored
   EXPECT_TRUE((*ca)->Revoke(issued->serial_hex).ok());  // idempotent
   EXPECT_EQ((*ca)->Revoke("DEADBEEF").code(), ErrorCode::kNotFound);
 
