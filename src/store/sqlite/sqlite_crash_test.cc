@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <string>
 #include <utility>
@@ -61,6 +62,25 @@ std::string BatchId(int round, int i, int k) {
   }
 }
 
+// A forked child that writes one line per acknowledged commit to a pipe, which the parent
+// reads as `acks`. `body` never returns (the child runs until killed).
+struct AckingChild {
+  pid_t pid = -1;
+  FILE* acks = nullptr;
+};
+AckingChild StartAckingChild(const std::function<void(int ack_fd)>& body) {
+  int fds[2];
+  if (pipe(fds) != 0) return {};
+  const pid_t child = fork();
+  if (child < 0) return {};
+  if (child == 0) {
+    close(fds[0]);
+    body(fds[1]);
+  }
+  close(fds[1]);
+  return {child, fdopen(fds[0], "r")};
+}
+
 TEST(SqliteCrashTest, AcknowledgedCommitsSurviveKillNine) {
   const std::string dir = MakeTempDir("crash");
   // How many acknowledgements to wait for before killing, per round: right after open, early,
@@ -68,16 +88,10 @@ TEST(SqliteCrashTest, AcknowledgedCommitsSurviveKillNine) {
   const std::vector<int> kill_after = {1, 3, 17, 60, 250, 900};
   int64_t total_acked = 0;
   for (int round = 0; round < static_cast<int>(kill_after.size()); ++round) {
-    int fds[2];
-    ASSERT_EQ(pipe(fds), 0);
-    const pid_t child = fork();
-    ASSERT_GE(child, 0);
-    if (child == 0) {
-      close(fds[0]);
-      CommitUntilKilled(dir, round, fds[1]);
-    }
-    close(fds[1]);
-    FILE* acks = fdopen(fds[0], "r");
+    AckingChild started = StartAckingChild([&](int ack_fd) { CommitUntilKilled(dir, round, ack_fd); });
+    const pid_t child = started.pid;
+    FILE* acks = started.acks;
+    ASSERT_GT(child, 0);
     ASSERT_NE(acks, nullptr);
     std::vector<int> acked;
     int batch = 0;
@@ -183,16 +197,10 @@ TEST(SqliteCrashTest, ReplacedUnitsHoldExactlyOneCompleteVersionAfterKillNine) {
   // but not yet acknowledged when killed), never older.
   std::map<int, std::pair<int, int>> newest_acked;
   for (int round = 0; round < static_cast<int>(kill_after.size()); ++round) {
-    int fds[2];
-    ASSERT_EQ(pipe(fds), 0);
-    const pid_t child = fork();
-    ASSERT_GE(child, 0);
-    if (child == 0) {
-      close(fds[0]);
-      ReplaceUntilKilled(dir, round, fds[1]);
-    }
-    close(fds[1]);
-    FILE* acks = fdopen(fds[0], "r");
+    AckingChild started = StartAckingChild([&](int ack_fd) { ReplaceUntilKilled(dir, round, ack_fd); });
+    const pid_t child = started.pid;
+    FILE* acks = started.acks;
+    ASSERT_GT(child, 0);
     ASSERT_NE(acks, nullptr);
     int acked = 0;
     int send = 0;

@@ -6,6 +6,7 @@
 #include <deque>
 #include <filesystem>
 #include <future>
+#include <initializer_list>
 #include <mutex>
 #include <thread>
 #include <type_traits>
@@ -82,6 +83,22 @@ bool IsBatchError(ErrorCode code) {
          code == ErrorCode::kGone;
 }
 
+// One statement to prepare into a connection's slot.
+struct StatementSpec {
+  std::unique_ptr<Statement>* slot;
+  std::string sql;
+};
+
+// Prepares every statement once, for the connection's lifetime.
+Status PrepareAll(Connection& db, std::initializer_list<StatementSpec> statements) {
+  for (const StatementSpec& s : statements) {
+    Result<std::unique_ptr<Statement>> stmt = db.Prepare(s.sql);
+    if (!stmt.ok()) return stmt.take_status();
+    *s.slot = std::move(*stmt);
+  }
+  return Status::Ok();
+}
+
 // A read-only connection with its statements, prepared once and reused for its lifetime.
 struct ReadConnection {
   std::unique_ptr<Connection> db;
@@ -102,10 +119,7 @@ struct ReadConnection {
     // Belt and braces: a read connection that cannot write cannot break the single-writer rule.
     CLINSHUB_RETURN_IF_ERROR(rc->db->Exec("PRAGMA query_only = 1"));
     const std::string cols = kVersionColumns;
-    struct {
-      std::unique_ptr<Statement>* slot;
-      std::string sql;
-    } statements[] = {
+    CLINSHUB_RETURN_IF_ERROR(PrepareAll(*rc->db, {
         {&rc->current,
          "SELECT " + cols +
              " FROM resource_current c JOIN resource_version v"
@@ -132,12 +146,7 @@ struct ReadConnection {
          " FROM item i JOIN unit u ON u.person_key = i.person_key AND u.bundle_id = i.bundle_id"
          " WHERE i.person_key = ?1 AND u.status = 1"
          " ORDER BY i.kind, i.clinical_date DESC, i.bundle_id, i.ordinal"},
-    };
-    for (auto& s : statements) {
-      Result<std::unique_ptr<Statement>> stmt = rc->db->Prepare(s.sql);
-      if (!stmt.ok()) return stmt.take_status();
-      *s.slot = std::move(*stmt);
-    }
+    }));
     return rc;
   }
 };
@@ -180,10 +189,7 @@ struct WriteConnection {
     const std::string select_unit =
         std::string("SELECT ") + kUnitColumns +
         " FROM unit WHERE person_key = ?1 AND id_system = ?2 AND id_value = ?3";
-    struct {
-      std::unique_ptr<Statement>* slot;
-      std::string sql;
-    } statements[] = {
+    CLINSHUB_RETURN_IF_ERROR(PrepareAll(*wc->db, {
         // IMMEDIATE: take the write lock at BEGIN, so a second process fails (busy) before we
         // apply anything rather than at COMMIT.
         {&wc->begin, "BEGIN IMMEDIATE"},
@@ -217,12 +223,7 @@ struct WriteConnection {
          "INSERT INTO item (person_key, bundle_id, ordinal, kind, resource_type, code_system,"
          " code, text, clinical_date, flags, institution, registered, json)"
          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"},
-    };
-    for (auto& s : statements) {
-      Result<std::unique_ptr<Statement>> stmt = wc->db->Prepare(s.sql);
-      if (!stmt.ok()) return stmt.take_status();
-      *s.slot = std::move(*stmt);
-    }
+    }));
     return wc;
   }
 };
