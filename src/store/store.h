@@ -35,6 +35,7 @@
 #include "common/clock.h"
 #include "common/result.h"
 #include "fhir/value.h"
+#include "store/records.h"
 #include "store/units.h"
 
 namespace clinshub::store {
@@ -65,7 +66,11 @@ struct DeleteResource {
   std::optional<int64_t> if_version;
 };
 
-using WriteOp = std::variant<PutResource, DeleteResource, PutUnit, WithdrawUnit>;
+// Resource and unit ops (above, units.h) and the hub's own records (records.h). One batch may
+// mix them: a submission, its referral recipient row and its audit event commit together.
+using WriteOp = std::variant<PutResource, DeleteResource, PutUnit, WithdrawUnit, PutInstitution,
+                             PutRosterEntry, PutConsent, RevokeConsent, SetReferralState,
+                             AppendAudit>;
 
 struct WriteBatch {
   std::vector<WriteOp> ops;
@@ -79,7 +84,8 @@ enum class UnitOutcome : int {
   kWithdrawn = 4,  // Bundle got a deleted version, items removed
 };
 
-// What a committed batch wrote, one entry per op, in op order (json omitted). Deleting an
+// What a committed batch wrote, one entry per op, in op order (json omitted; ops on the hub's
+// records (records.h) get an empty entry, type ""). Deleting an
 // already deleted resource writes nothing and reports the existing deleted version. A unit op
 // reports its Bundle's version (type "Bundle"); kUnchanged reports the current version.
 struct CommitResult {
@@ -132,6 +138,34 @@ class Store {
   // date newest first (undated last), then unit and position. Empty if the person has none.
   virtual Result<std::vector<StoredItem>> ListItems(const std::string& person_key);
 
+  // ---- The hub's records (records.h). Defaults answer kInternal, as for units. ----
+
+  // kNotFound if the code is not in the directory.
+  virtual Result<InstitutionRecord> ReadInstitution(const std::string& code);
+  // Ordered by code. See InstitutionQuery for matching.
+  virtual Result<std::vector<InstitutionRecord>> SearchInstitutions(const InstitutionQuery& q);
+
+  // The roster entry of a normalised identifier; kNotFound if the roster does not know it.
+  virtual Result<RosterEntry> ResolveIdentifier(const std::string& system,
+                                                const std::string& value_normalised);
+  // Every identifier the person has held, oldest valid_from first.
+  virtual Result<std::vector<RosterEntry>> ListRosterEntries(const std::string& person_key);
+
+  // kNotFound if no consent has that id.
+  virtual Result<ConsentRecord> ReadConsent(const std::string& id);
+  // The person's consents (any state), newest grant first.
+  virtual Result<std::vector<ConsentRecord>> ListConsents(const std::string& person_key);
+
+  // The recipients of one referral letter (any state), by recipient code.
+  virtual Result<std::vector<ReferralRecipient>> ListReferralRecipients(const UnitKey& unit);
+  // Letters for which `recipient` has a recipient row, newest change first (any person).
+  virtual Result<std::vector<InboxEntry>> ListInbox(const std::string& recipient, size_t limit);
+
+  // Audit events matching the query, oldest first (seq order).
+  virtual Result<std::vector<AuditEvent>> ListAudit(const AuditQuery& query);
+  // Walks the whole chain, recomputing every hash (store/audit.h).
+  virtual Result<AuditVerification> VerifyAudit();
+
   // Cheap liveness check of the backend (used by /healthz).
   virtual Status Ping() = 0;
 
@@ -152,6 +186,36 @@ inline Result<std::vector<UnitRecord>> Store::FindUnits(const std::string&, cons
 }
 inline Result<std::vector<StoredItem>> Store::ListItems(const std::string&) {
   return InternalError("this store does not keep reporting units");
+}
+inline Result<InstitutionRecord> Store::ReadInstitution(const std::string&) {
+  return InternalError("this store does not keep the institution directory");
+}
+inline Result<std::vector<InstitutionRecord>> Store::SearchInstitutions(const InstitutionQuery&) {
+  return InternalError("this store does not keep the institution directory");
+}
+inline Result<RosterEntry> Store::ResolveIdentifier(const std::string&, const std::string&) {
+  return InternalError("this store does not keep the roster");
+}
+inline Result<std::vector<RosterEntry>> Store::ListRosterEntries(const std::string&) {
+  return InternalError("this store does not keep the roster");
+}
+inline Result<ConsentRecord> Store::ReadConsent(const std::string&) {
+  return InternalError("this store does not keep consents");
+}
+inline Result<std::vector<ConsentRecord>> Store::ListConsents(const std::string&) {
+  return InternalError("this store does not keep consents");
+}
+inline Result<std::vector<ReferralRecipient>> Store::ListReferralRecipients(const UnitKey&) {
+  return InternalError("this store does not keep referral consents");
+}
+inline Result<std::vector<InboxEntry>> Store::ListInbox(const std::string&, size_t) {
+  return InternalError("this store does not keep referral consents");
+}
+inline Result<std::vector<AuditEvent>> Store::ListAudit(const AuditQuery&) {
+  return InternalError("this store does not keep an audit trail");
+}
+inline Result<AuditVerification> Store::VerifyAudit() {
+  return InternalError("this store does not keep an audit trail");
 }
 
 }  // namespace clinshub::store

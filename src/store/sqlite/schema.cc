@@ -95,9 +95,95 @@ CREATE TABLE item (
 CREATE INDEX item_summary ON item (person_key, kind, clinical_date);
 )sql";
 
+// Version 3: the hub's own records (store/records.h).
+//
+// institution (the directory) and roster (identifier → person) are the cross-person lookup
+// tables; *_norm columns hold NormaliseForSearch forms so kana/width-insensitive search is an
+// index range or a scan of ~100k short rows. consent, referral_consent and audit lead with
+// person_key like the clinical tables. consent_id, referral_inbox and audit_actor are the
+// deliberate cross-person indexes (consent by id, the addressee's inbox, audit by institution).
+// audit.seq is the chain order; the chain itself is in prev_hash/hash (store/audit.h).
+constexpr const char* kHubRecords = R"sql(
+CREATE TABLE institution (
+  code        TEXT    PRIMARY KEY,
+  name        TEXT    NOT NULL,
+  kana        TEXT    NOT NULL,
+  address     TEXT    NOT NULL,
+  postcode    TEXT    NOT NULL,
+  phone       TEXT    NOT NULL,
+  kind        TEXT    NOT NULL,
+  emergency   INTEGER NOT NULL CHECK (emergency IN (0, 1)),
+  active      INTEGER NOT NULL CHECK (active IN (0, 1)),
+  updated     INTEGER NOT NULL,
+  name_norm   TEXT    NOT NULL,
+  kana_norm   TEXT    NOT NULL,
+  address_norm TEXT   NOT NULL,
+  postcode_digits TEXT NOT NULL,
+  phone_digits TEXT   NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX institution_name ON institution (name_norm);
+CREATE INDEX institution_kana ON institution (kana_norm);
+CREATE INDEX institution_postcode ON institution (postcode_digits);
+CREATE INDEX institution_phone ON institution (phone_digits);
+CREATE TABLE roster (
+  id_system   TEXT NOT NULL,
+  id_value    TEXT NOT NULL,
+  person_key  TEXT NOT NULL,
+  valid_from  TEXT NOT NULL,
+  valid_to    TEXT NOT NULL,
+  PRIMARY KEY (id_system, id_value)
+) WITHOUT ROWID;
+CREATE INDEX roster_person ON roster (person_key, valid_from);
+CREATE TABLE consent (
+  person_key  TEXT    NOT NULL,
+  consent_id  TEXT    NOT NULL,
+  institution TEXT    NOT NULL,
+  method      TEXT    NOT NULL,
+  granted     INTEGER NOT NULL,
+  expires     INTEGER NOT NULL,
+  revoked     INTEGER,
+  PRIMARY KEY (person_key, consent_id)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX consent_id ON consent (consent_id);
+CREATE TABLE referral_consent (
+  person_key  TEXT    NOT NULL,
+  id_system   TEXT    NOT NULL,
+  id_value    TEXT    NOT NULL,
+  recipient   TEXT    NOT NULL,
+  state       INTEGER NOT NULL CHECK (state IN (1, 2, 3)),
+  set_by      TEXT    NOT NULL,
+  updated     INTEGER NOT NULL,
+  retrieved   INTEGER,
+  PRIMARY KEY (person_key, id_system, id_value, recipient),
+  FOREIGN KEY (person_key, id_system, id_value) REFERENCES unit (person_key, id_system, id_value)
+) WITHOUT ROWID;
+CREATE INDEX referral_inbox ON referral_consent (recipient, updated);
+CREATE TABLE audit (
+  seq         INTEGER PRIMARY KEY,
+  time        INTEGER NOT NULL,
+  actor_kind  TEXT    NOT NULL,
+  actor       TEXT    NOT NULL,
+  purpose     TEXT    NOT NULL,
+  action      TEXT    NOT NULL,
+  person_key  TEXT    NOT NULL,
+  target      TEXT    NOT NULL,
+  items       TEXT    NOT NULL,
+  hidden_items TEXT   NOT NULL,
+  outcome     TEXT    NOT NULL,
+  http_status INTEGER NOT NULL,
+  rule        TEXT    NOT NULL,
+  reason      TEXT    NOT NULL,
+  prev_hash   TEXT    NOT NULL,
+  hash        TEXT    NOT NULL
+);
+CREATE INDEX audit_person ON audit (person_key, time);
+CREATE INDEX audit_actor ON audit (actor, time);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "resource versions and current-version index", kResourceVersions},
     {2, "reporting units and their per-person items", kReportingUnits},
+    {3, "institution directory, roster, consent, referral consent, audit", kHubRecords},
 };
 
 constexpr const char* kCreateMigrationsTable = R"sql(

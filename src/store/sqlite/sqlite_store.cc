@@ -14,6 +14,8 @@
 
 #include "fhir/json.h"
 #include "store/meta.h"
+#include "store/sqlite/records_sqlite.h"
+#include "store/sqlite/rows.h"
 #include "store/sqlite/schema.h"
 #include "store/sqlite/sqlite_db.h"
 
@@ -32,8 +34,8 @@ constexpr const char* kVersionColumns = "v.version, v.last_updated, v.deleted, v
 
 std::string Name(const std::string& type, const std::string& id) { return type + "/" + id; }
 
-Timestamp FromMicros(int64_t micros) { return Timestamp(std::chrono::microseconds(micros)); }
-int64_t ToMicros(Timestamp t) { return t.time_since_epoch().count(); }
+using sqlite::FromMicros;
+using sqlite::ToMicros;
 
 ResourceVersion RowToVersion(const Statement& s, const std::string& type, const std::string& id) {
   ResourceVersion v;
@@ -47,24 +49,8 @@ ResourceVersion RowToVersion(const Statement& s, const std::string& type, const 
 }
 
 // Columns every unit query selects, in this order (see RowToUnit).
-constexpr const char* kUnitColumns =
-    "person_key, id_system, id_value, bundle_id, version, status, institution, kind, addressee,"
-    " content_hash, first_registered, last_changed";
-
-UnitRecord RowToUnit(const Statement& s) {
-  UnitRecord u;
-  u.key = UnitKey{s.ColumnText(0), s.ColumnText(1), s.ColumnText(2)};
-  u.bundle_id = s.ColumnText(3);
-  u.version = s.ColumnInt64(4);
-  u.status = static_cast<UnitStatus>(s.ColumnInt64(5));
-  u.institution = s.ColumnText(6);
-  u.kind = s.ColumnText(7);
-  u.addressee = s.ColumnText(8);
-  u.content_hash = s.ColumnText(9);
-  u.first_registered = FromMicros(s.ColumnInt64(10));
-  u.last_changed = FromMicros(s.ColumnInt64(11));
-  return u;
-}
+constexpr const char* kUnitColumns = CLINSHUB_UNIT_COLUMNS("");
+using sqlite::RowToUnit;
 
 std::string UnitName(const UnitKey& key) {
   return "reporting unit " + key.system + "|" + key.value;
@@ -80,6 +66,7 @@ Status PreconditionFailed(std::string message) {
 bool IsBatchError(ErrorCode code) {
   return code == ErrorCode::kPreconditionFailed || code == ErrorCode::kNotFound ||
          code == ErrorCode::kMalformed || code == ErrorCode::kForbidden ||
+         code == ErrorCode::kConflict ||
          code == ErrorCode::kGone;
 }
 
@@ -109,6 +96,7 @@ struct ReadConnection {
   std::unique_ptr<Statement> unit;
   std::unique_ptr<Statement> units_by_identifier;
   std::unique_ptr<Statement> items;
+  std::unique_ptr<sqlite::RecordReader> records;
 
   static Result<std::unique_ptr<ReadConnection>> Open(const std::string& file,
                                                       int busy_timeout_ms) {
@@ -147,6 +135,9 @@ struct ReadConnection {
          " WHERE i.person_key = ?1 AND u.status = 1"
          " ORDER BY i.kind, i.clinical_date DESC, i.bundle_id, i.ordinal"},
     }));
+    Result<std::unique_ptr<sqlite::RecordReader>> records = sqlite::RecordReader::Prepare(*rc->db);
+    if (!records.ok()) return records.take_status();
+    rc->records = std::move(*records);
     return rc;
   }
 };
@@ -166,6 +157,7 @@ struct WriteConnection {
   std::unique_ptr<Statement> upsert_unit;
   std::unique_ptr<Statement> delete_items;
   std::unique_ptr<Statement> insert_item;
+  std::unique_ptr<sqlite::RecordWriter> records;
 
   static Result<std::unique_ptr<WriteConnection>> Open(const std::string& file,
                                                        const SqliteOptions& options,
@@ -224,6 +216,9 @@ struct WriteConnection {
          " code, text, clinical_date, flags, institution, registered, json)"
          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"},
     }));
+    Result<std::unique_ptr<sqlite::RecordWriter>> records = sqlite::RecordWriter::Prepare(*wc->db);
+    if (!records.ok()) return records.take_status();
+    wc->records = std::move(*records);
     return wc;
   }
 };
@@ -384,6 +379,48 @@ class SqliteStore final : public Store {
     return items;
   }
 
+  Result<InstitutionRecord> ReadInstitution(const std::string& code) override {
+    ReadLease lease(*this);
+    return lease->records->ReadInstitution(code);
+  }
+  Result<std::vector<InstitutionRecord>> SearchInstitutions(const InstitutionQuery& q) override {
+    ReadLease lease(*this);
+    return lease->records->SearchInstitutions(q);
+  }
+  Result<RosterEntry> ResolveIdentifier(const std::string& system,
+                                        const std::string& value) override {
+    ReadLease lease(*this);
+    return lease->records->ResolveIdentifier(system, value);
+  }
+  Result<std::vector<RosterEntry>> ListRosterEntries(const std::string& person_key) override {
+    ReadLease lease(*this);
+    return lease->records->ListRosterEntries(person_key);
+  }
+  Result<ConsentRecord> ReadConsent(const std::string& id) override {
+    ReadLease lease(*this);
+    return lease->records->ReadConsent(id);
+  }
+  Result<std::vector<ConsentRecord>> ListConsents(const std::string& person_key) override {
+    ReadLease lease(*this);
+    return lease->records->ListConsents(person_key);
+  }
+  Result<std::vector<ReferralRecipient>> ListReferralRecipients(const UnitKey& unit) override {
+    ReadLease lease(*this);
+    return lease->records->ListReferralRecipients(unit);
+  }
+  Result<std::vector<InboxEntry>> ListInbox(const std::string& recipient, size_t limit) override {
+    ReadLease lease(*this);
+    return lease->records->ListInbox(recipient, limit);
+  }
+  Result<std::vector<AuditEvent>> ListAudit(const AuditQuery& query) override {
+    ReadLease lease(*this);
+    return lease->records->ListAudit(query);
+  }
+  Result<AuditVerification> VerifyAudit() override {
+    ReadLease lease(*this);
+    return lease->records->VerifyAudit();
+  }
+
   Status Ping() override {
     ReadLease lease(*this);
     return RunOnce(*lease->ping);
@@ -535,12 +572,26 @@ class SqliteStore final : public Store {
             if constexpr (std::is_same_v<Op, WithdrawUnit>) {
               return ApplyWithdrawUnit(o, now, result);
             }
+            if constexpr (std::is_same_v<Op, PutInstitution> ||
+                          std::is_same_v<Op, SetReferralState> || std::is_same_v<Op, AppendAudit>) {
+              return RecordOp(writer_->records->Apply(o, now));
+            }
+            if constexpr (std::is_same_v<Op, PutRosterEntry> || std::is_same_v<Op, PutConsent> ||
+                          std::is_same_v<Op, RevokeConsent>) {
+              return RecordOp(writer_->records->Apply(o));
+            }
           },
           op);
       if (!written.ok()) return written.take_status();
       result.written.push_back(std::move(*written));
     }
     return result;
+  }
+
+  // Ops on the hub's records report an empty entry (store.h, CommitResult).
+  static Result<ResourceVersion> RecordOp(Status applied) {
+    if (!applied.ok()) return applied;
+    return ResourceVersion{};
   }
 
   // Register, replace or idempotently accept a unit. The Bundle version, the unit row and the
