@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cstdint>
+#include <cstdio>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -483,6 +484,17 @@ class Checker {
     if (!has_content) {
       Add("value", s.empty() ? "empty string" : "string has only whitespace");
       return;
+    }
+    // R4 §2.24.0.1 (string): no characters below U+0020 other than tab, CR and LF. A JSON
+    // escape such as \u0000 decodes to one, and would otherwise be stored.
+    for (char c : s) {
+      if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\r' && c != '\n') {
+        char code[8];
+        std::snprintf(code, sizeof code, "%04X", static_cast<unsigned>(c));
+        Add("value", "control character U+" + std::string(code) +
+                         " is not allowed in a FHIR string");
+        return;
+      }
     }
     bool ok = true;
     switch (p) {

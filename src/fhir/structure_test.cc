@@ -124,6 +124,11 @@ INSTANTIATE_TEST_SUITE_P(
              "value", "empty string"},
         Case{"WhitespaceString", Patient(R"("name":[{"family":"  "}])"),
              "Patient.name[0].family", "value", "only whitespace"},
+        // Found by the HTTP bad-input suite: an escaped NUL was stored.
+        Case{"EscapedNulInString", Patient(R"("name":[{"family":"a\u0000b"}])"),
+             "Patient.name[0].family", "value", "control character U+0000"},
+        Case{"EscapedControlInCode", Patient(R"("gender":"male\u001b")"), "Patient.gender",
+             "value", "control character U+001B"},
         Case{"NullSingle", Patient(R"("gender":null)"), "Patient.gender", "structure",
              "null is not allowed"},
         Case{"NullInArrayWithoutExtension", Patient(R"("name":[{"given":["a",null]}])"),
