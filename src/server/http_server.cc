@@ -124,6 +124,10 @@ struct HttpServer::Impl {
   asio::thread_pool workers;
   std::vector<std::thread> io_threads;
   uint16_t bound_port = 0;
+  // Connections counted against max_connections, and requests handed to the workers and not
+  // yet answered, counted against max_in_flight_requests.
+  std::atomic<size_t> admitted_connections{0};
+  std::atomic<size_t> in_flight{0};
   std::atomic<bool> stopping{false};
   bool started = false;
   bool stopped = false;
@@ -148,12 +152,17 @@ class Connection final : public ConnectionBase,
   }
   ~Connection() override {
     server_.metrics.open_connections().Decrement();
+    if (admitted_) server_.admitted_connections.fetch_sub(1);
     server_.Unregister(id_);
   }
 
-  void Start(uint64_t id) {
+  // `admitted`: false when the connection is over max_connections (and was not counted):
+  // it is answered 503 without reading anything (plain) or closed (TLS: no handshake).
+  void Start(uint64_t id, bool admitted) {
     id_ = id;
+    admitted_ = admitted;
     asio::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
+      if (!self->admitted_) return self->Shed();
       if constexpr (kTls) {
         self->Lowest().expires_after(self->server_.config.header_timeout);
         self->stream_.async_handshake(
@@ -184,6 +193,19 @@ class Connection final : public ConnectionBase,
   enum class State { kHandshake, kIdle, kReading, kProcessing, kWriting, kClosing };
 
   beast::tcp_stream& Lowest() { return beast::get_lowest_layer(stream_); }
+
+  static Status OverloadError(std::string what) {
+    return UnavailableError("The server is overloaded (" + what + "); retry later");
+  }
+
+  void Shed() {
+    if constexpr (kTls) {
+      Abort();
+    } else {
+      Write(server_.service.TransportError(OverloadError("too many connections")),
+            /*keep_alive=*/false);
+    }
+  }
   const HttpServerConfig& config() const { return server_.config; }
 
   void OnHandshake(beast::error_code ec) {
@@ -318,10 +340,18 @@ class Connection final : public ConnectionBase,
     request.body = std::move(req.body());
     request.secure = kTls;
     request.client = client_;
+    // Beyond the in-flight limit the request is refused at once instead of queueing: queued
+    // work only adds latency, and memory, while the workers are saturated.
+    if (server_.in_flight.fetch_add(1) >= config().max_in_flight_requests) {
+      server_.in_flight.fetch_sub(1);
+      return Write(server_.service.TransportError(OverloadError("too many requests in flight")),
+                   keep_alive);
+    }
     // Handlers block on durable commits: run them on the worker pool, never on an IO thread.
     asio::post(server_.workers, [self = this->shared_from_this(), keep_alive,
                                  request = std::move(request)]() mutable {
       api::Response response = self->server_.service.Handle(std::move(request));
+      self->server_.in_flight.fetch_sub(1);
       asio::post(self->stream_.get_executor(),
                  [self, keep_alive, response = std::move(response)]() mutable {
                    self->Write(std::move(response), keep_alive);
@@ -396,6 +426,7 @@ class Connection final : public ConnectionBase,
   HttpServer::Impl& server_;
   Stream stream_;
   uint64_t id_ = 0;
+  bool admitted_ = true;
   State state_ = State::kHandshake;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
@@ -422,12 +453,18 @@ void HttpServer::Impl::OnAccept(beast::error_code ec, tcp::socket socket) {
   }
   beast::error_code ignored;
   socket.set_option(tcp::no_delay(true), ignored);  // responses are small and latency matters
+  // Runs on the acceptor's strand: one accept at a time.
+  bool admitted = admitted_connections.fetch_add(1) < config.max_connections;
+  if (!admitted) {
+    admitted_connections.fetch_sub(1);
+    logger.debug("over {} connections: shedding a new one", config.max_connections);
+  }
   if (ssl) {
     auto conn = std::make_shared<Connection<TlsStream>>(*this, std::move(socket), *ssl);
-    conn->Start(Register(conn));
+    conn->Start(Register(conn), admitted);
   } else {
     auto conn = std::make_shared<Connection<PlainStream>>(*this, std::move(socket));
-    conn->Start(Register(conn));
+    conn->Start(Register(conn), admitted);
   }
   Accept();
 }
@@ -437,6 +474,9 @@ HttpServer::HttpServer(HttpServerConfig config, api::HttpService& service,
   unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   if (config.io_threads <= 0) config.io_threads = static_cast<int>(cores);
   if (config.worker_threads <= 0) config.worker_threads = static_cast<int>(4 * cores);
+  if (config.max_in_flight_requests == 0) {
+    config.max_in_flight_requests = 64 * static_cast<size_t>(config.worker_threads);
+  }
   impl_ = std::make_unique<Impl>(std::move(config), service, metrics, logger);
 }
 

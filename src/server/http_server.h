@@ -5,7 +5,13 @@
 //
 // Limits answered by the transport, before a worker sees anything: body size (413, also when
 // Content-Length announces too much, without reading the body), URL length (414), header size
-// (400), and header/body/idle timeouts that close slow connections.
+// (400), and header/body/idle timeouts that close slow connections. These bound what one
+// connection can hold (one request at a time, at most header + body limit in memory).
+//
+// Global limits shed load instead of queueing it: a connection beyond max_connections gets
+// 503 + Retry-After (plain HTTP; over TLS it is closed before the handshake) and is closed; a
+// complete request beyond max_in_flight_requests gets 503 + Retry-After without reaching a
+// worker, and its connection stays open.
 //
 // Beast and Asio stay inside http_server.cc (pimpl): they are slow to compile.
 #pragma once
@@ -32,6 +38,10 @@ struct HttpServerConfig {
   size_t max_body_bytes = 10 * 1024 * 1024;  // the service's 10 MB submission limit
   size_t max_header_bytes = 16 * 1024;
   size_t max_url_bytes = 8 * 1024;
+  // Open client connections (idle ones included); file descriptors are the bound.
+  size_t max_connections = 4096;
+  // Requests handed to workers and not yet answered (queued + running). 0: 64 per worker.
+  size_t max_in_flight_requests = 0;
   // From the first byte of a request to the end of its header (slow-loris guard); also bounds
   // the TLS handshake.
   std::chrono::milliseconds header_timeout{10'000};

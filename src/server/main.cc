@@ -188,6 +188,13 @@ int main(int argc, char** argv) {
   serve->add_option("--workers", config.http.worker_threads,
                     "Request handler threads (0: four per core)")
       ->capture_default_str();
+  serve->add_option("--max-connections", config.http.max_connections,
+                    "Open connections; beyond it new ones get 503 + Retry-After")
+      ->capture_default_str();
+  serve->add_option("--max-in-flight", config.http.max_in_flight_requests,
+                    "Requests being handled or queued; beyond it 503 + Retry-After "
+                    "(0: 64 per worker)")
+      ->capture_default_str();
   serve->add_option("--log-level", log_level, "trace, debug, info, warn, error, critical, off")
       ->capture_default_str()
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
