@@ -1,0 +1,137 @@
+#include "store/postgres/pg_schema.h"
+
+#include <string>
+
+namespace clinshub::store::postgres {
+
+namespace {
+
+// Version 1: resource versions (as in SQLite: see src/store/sqlite/schema.cc).
+//
+// Keys are COLLATE "C": byte order, the same order SQLite uses, independent of the database's
+// locale, and the cheapest comparison for b-tree keys. Times are µs since the Unix epoch.
+// content is TEXT, not jsonb: the stored JSON is served byte for byte as it was stamped.
+//
+// These two tables are keyed by (type, id), not by person: a FHIR read names no person. Under
+// Citus they are distributed by id (docs/scaling.md); the per-person tables below lead with
+// person_key.
+constexpr const char* kResourceVersions = R"sql(
+CREATE TABLE resource_version (
+  type         TEXT COLLATE "C" NOT NULL,
+  id           TEXT COLLATE "C" NOT NULL,
+  version      BIGINT  NOT NULL CHECK (version > 0),
+  last_updated BIGINT  NOT NULL,
+  deleted      BOOLEAN NOT NULL,
+  content      TEXT    CHECK (deleted = (content IS NULL)),
+  PRIMARY KEY (type, id, version)
+);
+CREATE TABLE resource_current (
+  type         TEXT COLLATE "C" NOT NULL,
+  id           TEXT COLLATE "C" NOT NULL,
+  version      BIGINT  NOT NULL,
+  deleted      BOOLEAN NOT NULL,
+  last_updated BIGINT  NOT NULL,
+  PRIMARY KEY (type, id),
+  FOREIGN KEY (type, id, version) REFERENCES resource_version (type, id, version)
+);
+)sql";
+
+// Version 2: reporting units and their per-person items (as in SQLite). person_key leads every
+// key: `create_distributed_table('unit', 'person_key')` and the same for item co-locate a
+// person's units and items on one shard. unit_identifier and unit_addressee are the two
+// cross-person access paths (DELETE /Bundle?identifier=, the referral inbox).
+constexpr const char* kReportingUnits = R"sql(
+CREATE TABLE unit (
+  person_key       TEXT COLLATE "C" NOT NULL,
+  id_system        TEXT COLLATE "C" NOT NULL,
+  id_value         TEXT COLLATE "C" NOT NULL,
+  bundle_id        TEXT COLLATE "C" NOT NULL,
+  version          BIGINT   NOT NULL CHECK (version > 0),
+  status           SMALLINT NOT NULL CHECK (status IN (1, 2)),
+  institution      TEXT COLLATE "C" NOT NULL,
+  kind             TEXT     NOT NULL,
+  addressee        TEXT COLLATE "C" NOT NULL,
+  content_hash     TEXT     NOT NULL,
+  first_registered BIGINT   NOT NULL,
+  last_changed     BIGINT   NOT NULL,
+  PRIMARY KEY (person_key, id_system, id_value)
+);
+CREATE INDEX unit_identifier ON unit (id_system, id_value);
+CREATE INDEX unit_addressee ON unit (addressee, status);
+CREATE UNIQUE INDEX unit_bundle ON unit (person_key, bundle_id);
+CREATE TABLE item (
+  person_key    TEXT COLLATE "C" NOT NULL,
+  bundle_id     TEXT COLLATE "C" NOT NULL,
+  ordinal       INTEGER  NOT NULL,
+  kind          SMALLINT NOT NULL,
+  resource_type TEXT     NOT NULL,
+  code_system   TEXT     NOT NULL,
+  code          TEXT     NOT NULL,
+  text          TEXT     NOT NULL,
+  clinical_date BIGINT,
+  flags         BIGINT   NOT NULL,
+  institution   TEXT COLLATE "C" NOT NULL,
+  registered    BIGINT   NOT NULL,
+  json          TEXT     NOT NULL,
+  PRIMARY KEY (person_key, bundle_id, ordinal)
+);
+CREATE INDEX item_summary ON item (person_key, kind, clinical_date DESC NULLS LAST);
+)sql";
+
+constexpr Migration kMigrations[] = {
+    {1, "resource versions and current-version index", kResourceVersions},
+    {2, "reporting units and their per-person items", kReportingUnits},
+};
+
+constexpr const char* kCreateMigrationsTable = R"sql(
+CREATE TABLE IF NOT EXISTS schema_migrations (
+  version    BIGINT PRIMARY KEY,
+  name       TEXT   NOT NULL,
+  applied_at BIGINT NOT NULL
+)
+)sql";
+
+// Any constant shared by every clinshub process: serialises concurrent migrators.
+constexpr const char* kLock = "SELECT pg_advisory_xact_lock(7247150312)";
+
+Status MigrateInTransaction(PgConnection& db, const Clock& clock) {
+  CLINSHUB_RETURN_IF_ERROR(db.Exec(kLock));
+  CLINSHUB_RETURN_IF_ERROR(db.Exec(kCreateMigrationsTable));
+  Result<Rows> current_rows = db.Query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+  if (!current_rows.ok()) return current_rows.take_status();
+  const int64_t current = current_rows->Int64(0, 0);
+  if (current > LatestSchemaVersion()) {
+    return InternalError("store schema version " + std::to_string(current) +
+                         " is newer than this build knows (" +
+                         std::to_string(LatestSchemaVersion()) +
+                         "); refusing to open it with an older binary");
+  }
+  for (const Migration& m : kMigrations) {
+    if (m.version <= current) continue;
+    CLINSHUB_RETURN_IF_ERROR(db.Exec(m.sql));
+    Result<Rows> recorded = db.Query(
+        "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+        Params().Int64(m.version).Text(m.name).Int64(clock.Now().time_since_epoch().count()));
+    if (!recorded.ok()) return recorded.take_status();
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::span<const Migration> Migrations() { return kMigrations; }
+
+int64_t LatestSchemaVersion() { return std::end(kMigrations)[-1].version; }
+
+Status Migrate(PgConnection& db, const Clock& clock) {
+  // DDL is transactional in PostgreSQL: a failed migration leaves the previous version intact.
+  CLINSHUB_RETURN_IF_ERROR(db.Exec("BEGIN"));
+  Status st = MigrateInTransaction(db, clock);
+  if (!st.ok()) {
+    if (db.Healthy()) (void)db.Exec("ROLLBACK");
+    return st;
+  }
+  return db.Exec("COMMIT");
+}
+
+}  // namespace clinshub::store::postgres

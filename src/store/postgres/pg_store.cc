@@ -1,0 +1,811 @@
+#include "store/postgres/pg_store.h"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <mutex>
+#include <thread>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "fhir/json.h"
+#include "store/meta.h"
+#include "store/postgres/pg_conn.h"
+#include "store/postgres/pg_schema.h"
+
+namespace clinshub::store {
+
+namespace {
+
+using postgres::Params;
+using postgres::PgConnection;
+using postgres::Rows;
+
+// Columns every version query selects, in this order (see RowToVersion).
+constexpr const char* kVersionColumns = "v.version, v.last_updated, v.deleted, v.content";
+
+// Columns every unit query selects, in this order (see RowToUnit).
+constexpr const char* kUnitColumns =
+    "person_key, id_system, id_value, bundle_id, version, status, institution, kind, addressee,"
+    " content_hash, first_registered, last_changed";
+
+std::string Name(const std::string& type, const std::string& id) { return type + "/" + id; }
+
+Timestamp FromMicros(int64_t micros) { return Timestamp(std::chrono::microseconds(micros)); }
+int64_t ToMicros(Timestamp t) { return t.time_since_epoch().count(); }
+
+bool Bool(const Rows& r, int row, int col) { return r.Text(row, col) == "t"; }
+
+ResourceVersion RowToVersion(const Rows& r, int row, const std::string& type,
+                             const std::string& id) {
+  ResourceVersion v;
+  v.type = type;
+  v.id = id;
+  v.version = r.Int64(row, 0);
+  v.last_updated = FromMicros(r.Int64(row, 1));
+  v.deleted = Bool(r, row, 2);
+  if (!v.deleted) v.json = r.Text(row, 3);
+  return v;
+}
+
+UnitRecord RowToUnit(const Rows& r, int row) {
+  UnitRecord u;
+  u.key = UnitKey{r.Text(row, 0), r.Text(row, 1), r.Text(row, 2)};
+  u.bundle_id = r.Text(row, 3);
+  u.version = r.Int64(row, 4);
+  u.status = static_cast<UnitStatus>(r.Int64(row, 5));
+  u.institution = r.Text(row, 6);
+  u.kind = r.Text(row, 7);
+  u.addressee = r.Text(row, 8);
+  u.content_hash = r.Text(row, 9);
+  u.first_registered = FromMicros(r.Int64(row, 10));
+  u.last_changed = FromMicros(r.Int64(row, 11));
+  return u;
+}
+
+std::string UnitName(const UnitKey& key) {
+  return "reporting unit " + key.system + "|" + key.value;
+}
+
+Status PreconditionFailed(std::string message) {
+  return Status::Error(ErrorCode::kPreconditionFailed, "conflict", std::move(message));
+}
+
+// Errors that belong to one batch: it is rolled back to its savepoint and the rest of the
+// group commits. Anything else is the database failing, which aborts the group transaction.
+bool IsBatchError(ErrorCode code) {
+  return code == ErrorCode::kPreconditionFailed || code == ErrorCode::kNotFound ||
+         code == ErrorCode::kMalformed || code == ErrorCode::kForbidden ||
+         code == ErrorCode::kGone || code == ErrorCode::kConflict;
+}
+
+struct StatementSpec {
+  const char* name;
+  std::string sql;
+};
+
+// Statements of read connections.
+const std::vector<StatementSpec>& ReadStatements() {
+  static const std::vector<StatementSpec> statements = [] {
+    const std::string cols = kVersionColumns;
+    const std::string unit_cols = kUnitColumns;
+    return std::vector<StatementSpec>{
+        {"current", "SELECT " + cols +
+                        " FROM resource_current c JOIN resource_version v"
+                        " ON v.type = c.type AND v.id = c.id AND v.version = c.version"
+                        " WHERE c.type = $1 AND c.id = $2"},
+        {"version", "SELECT " + cols +
+                        " FROM resource_version v"
+                        " WHERE v.type = $1 AND v.id = $2 AND v.version = $3"},
+        {"history", "SELECT " + cols +
+                        " FROM resource_version v WHERE v.type = $1 AND v.id = $2"
+                        " ORDER BY v.version DESC LIMIT $3"},
+        {"ping", "SELECT MAX(version) FROM schema_migrations"},
+        {"unit", "SELECT " + unit_cols +
+                     " FROM unit WHERE person_key = $1 AND id_system = $2 AND id_value = $3"},
+        {"units_by_identifier", "SELECT " + unit_cols +
+                                    " FROM unit WHERE id_system = $1 AND id_value = $2"
+                                    " ORDER BY person_key"},
+        // Withdrawn units have no items; the status test keeps that true regardless.
+        {"items",
+         "SELECT i.person_key, i.bundle_id, u.version, i.ordinal, i.kind, i.resource_type,"
+         " i.code_system, i.code, i.text, i.clinical_date, i.flags, i.institution,"
+         " i.registered, i.json"
+         " FROM item i JOIN unit u ON u.person_key = i.person_key AND u.bundle_id = i.bundle_id"
+         " WHERE i.person_key = $1 AND u.status = 1"
+         " ORDER BY i.kind, i.clinical_date DESC NULLS LAST, i.bundle_id, i.ordinal"},
+    };
+  }();
+  return statements;
+}
+
+// Statements of the writer connection. FOR UPDATE: another hub process writing the same
+// resource or unit waits for our transaction instead of reading a stale version.
+const std::vector<StatementSpec>& WriteStatements() {
+  static const std::vector<StatementSpec> statements = [] {
+    const std::string unit_cols = kUnitColumns;
+    return std::vector<StatementSpec>{
+        {"begin", "BEGIN"},
+        {"commit", "COMMIT"},
+        {"savepoint", "SAVEPOINT batch"},
+        {"release", "RELEASE SAVEPOINT batch"},
+        {"rollback_to", "ROLLBACK TO SAVEPOINT batch"},
+        {"select_current",
+         "SELECT version, deleted, last_updated FROM resource_current"
+         " WHERE type = $1 AND id = $2 FOR UPDATE"},
+        {"insert_version",
+         "INSERT INTO resource_version (type, id, version, last_updated, deleted, content)"
+         " VALUES ($1, $2, $3, $4, $5, $6)"},
+        {"upsert_current",
+         "INSERT INTO resource_current (type, id, version, deleted, last_updated)"
+         " VALUES ($1, $2, $3, $4, $5)"
+         " ON CONFLICT (type, id) DO UPDATE SET version = EXCLUDED.version,"
+         " deleted = EXCLUDED.deleted, last_updated = EXCLUDED.last_updated"},
+        {"select_unit",
+         "SELECT " + unit_cols +
+             " FROM unit WHERE person_key = $1 AND id_system = $2 AND id_value = $3 FOR UPDATE"},
+        // bundle_id, first_registered and the sender never change once a unit exists.
+        {"upsert_unit",
+         "INSERT INTO unit (person_key, id_system, id_value, bundle_id, version, status,"
+         " institution, kind, addressee, content_hash, first_registered, last_changed)"
+         " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+         " ON CONFLICT (person_key, id_system, id_value) DO UPDATE SET"
+         " version = EXCLUDED.version, status = EXCLUDED.status, kind = EXCLUDED.kind,"
+         " addressee = EXCLUDED.addressee, content_hash = EXCLUDED.content_hash,"
+         " last_changed = EXCLUDED.last_changed"},
+        {"delete_items", "DELETE FROM item WHERE person_key = $1 AND bundle_id = $2"},
+        {"insert_item",
+         "INSERT INTO item (person_key, bundle_id, ordinal, kind, resource_type, code_system,"
+         " code, text, clinical_date, flags, institution, registered, json)"
+         " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"},
+    };
+  }();
+  return statements;
+}
+
+// A fresh connection with `statements` prepared on it.
+Result<std::unique_ptr<PgConnection>> ConnectPrepared(const std::string& conninfo,
+                                                      const std::vector<StatementSpec>& specs) {
+  Result<std::unique_ptr<PgConnection>> conn = PgConnection::Connect(conninfo);
+  if (!conn.ok()) return conn.take_status();
+  for (const StatementSpec& s : specs) CLINSHUB_RETURN_IF_ERROR((*conn)->Prepare(s.name, s.sql));
+  return conn;
+}
+
+Status Done(Result<Rows> r) { return r.ok() ? Status::Ok() : r.take_status(); }
+
+class PostgresStore final : public Store {
+ public:
+  PostgresStore(const PostgresOptions& options, const Clock& clock,
+                std::unique_ptr<PgConnection> writer,
+                std::vector<std::unique_ptr<PgConnection>> readers)
+      : conninfo_(options.conninfo),
+        clock_(clock),
+        owned_ids_(options.ids == nullptr ? std::make_unique<RandomIdGenerator>() : nullptr),
+        ids_(options.ids != nullptr ? *options.ids : *owned_ids_),
+        max_group_batches_(static_cast<size_t>(options.max_group_batches)),
+        writer_(std::move(writer)),
+        idle_readers_(std::move(readers)),
+        writer_thread_([this] { WriterLoop(); }) {}
+
+  ~PostgresStore() override {
+    {
+      std::lock_guard lock(queue_mu_);
+      stopping_ = true;
+    }
+    queue_cv_.notify_all();
+    writer_thread_.join();
+  }
+
+  Result<ResourceVersion> Read(const std::string& type, const std::string& id) override {
+    Result<Rows> r = ReadQuery("current", Params().Text(type).Text(id));
+    if (!r.ok()) return r.take_status();
+    if (r->size() == 0) return NotFoundError(Name(type, id) + " not found");
+    ResourceVersion v = RowToVersion(*r, 0, type, id);
+    if (v.deleted) {
+      return Status::Error(ErrorCode::kGone, "deleted",
+                           Name(type, id) + " was deleted (version " +
+                               std::to_string(v.version) + ")");
+    }
+    return v;
+  }
+
+  Result<ResourceVersion> ReadVersion(const std::string& type, const std::string& id,
+                                      int64_t version) override {
+    Result<Rows> r = ReadQuery("version", Params().Text(type).Text(id).Int64(version));
+    if (!r.ok()) return r.take_status();
+    if (r->size() == 0) {
+      return NotFoundError(Name(type, id) + " has no version " + std::to_string(version));
+    }
+    return RowToVersion(*r, 0, type, id);
+  }
+
+  Result<std::vector<ResourceVersion>> History(const std::string& type, const std::string& id,
+                                               size_t limit) override {
+    // At least one row, so that limit 0 still tells "never existed" from "exists".
+    const int64_t fetch = static_cast<int64_t>(std::clamp<size_t>(limit, 1, INT64_MAX));
+    Result<Rows> r = ReadQuery("history", Params().Text(type).Text(id).Int64(fetch));
+    if (!r.ok()) return r.take_status();
+    if (r->size() == 0) return NotFoundError(Name(type, id) + " not found");
+    std::vector<ResourceVersion> versions;
+    for (int i = 0; i < r->size() && versions.size() < limit; ++i) {
+      versions.push_back(RowToVersion(*r, i, type, id));
+    }
+    return versions;
+  }
+
+  Result<CommitResult> Commit(WriteBatch batch) override {
+    if (batch.ops.empty()) return CommitResult{};
+    auto pending = std::make_unique<PendingCommit>();
+    pending->batch = std::move(batch);
+    std::future<Result<CommitResult>> done = pending->done.get_future();
+    {
+      std::lock_guard lock(queue_mu_);
+      if (stopping_) return UnavailableError("store is shutting down");
+      queue_.push_back(std::move(pending));
+    }
+    queue_cv_.notify_one();
+    return done.get();
+  }
+
+  Result<UnitRecord> ReadUnit(const UnitKey& key) override {
+    Result<Rows> r =
+        ReadQuery("unit", Params().Text(key.person_key).Text(key.system).Text(key.value));
+    if (!r.ok()) return r.take_status();
+    if (r->size() == 0) return NotFoundError(UnitName(key) + " is not registered");
+    return RowToUnit(*r, 0);
+  }
+
+  Result<std::vector<UnitRecord>> FindUnits(const std::string& system,
+                                            const std::string& value) override {
+    Result<Rows> r = ReadQuery("units_by_identifier", Params().Text(system).Text(value));
+    if (!r.ok()) return r.take_status();
+    std::vector<UnitRecord> units;
+    for (int i = 0; i < r->size(); ++i) units.push_back(RowToUnit(*r, i));
+    return units;
+  }
+
+  Result<std::vector<StoredItem>> ListItems(const std::string& person_key) override {
+    Result<Rows> r = ReadQuery("items", Params().Text(person_key));
+    if (!r.ok()) return r.take_status();
+    std::vector<StoredItem> items;
+    items.reserve(static_cast<size_t>(r->size()));
+    for (int i = 0; i < r->size(); ++i) {
+      StoredItem it;
+      it.person_key = r->Text(i, 0);
+      it.bundle_id = r->Text(i, 1);
+      it.bundle_version = r->Int64(i, 2);
+      it.ordinal = static_cast<int>(r->Int64(i, 3));
+      it.item.kind = static_cast<ItemKind>(r->Int64(i, 4));
+      it.item.resource_type = r->Text(i, 5);
+      it.item.code_system = r->Text(i, 6);
+      it.item.code = r->Text(i, 7);
+      it.item.text = r->Text(i, 8);
+      if (!r->IsNull(i, 9)) it.item.clinical_date = FromMicros(r->Int64(i, 9));
+      it.item.flags = static_cast<uint32_t>(r->Int64(i, 10));
+      it.institution = r->Text(i, 11);
+      it.registered = FromMicros(r->Int64(i, 12));
+      it.item.json = r->Text(i, 13);
+      items.push_back(std::move(it));
+    }
+    return items;
+  }
+
+  Status Ping() override { return Done(ReadQuery("ping", Params())); }
+
+  // PostgreSQL checksums its own pages; what can go wrong above it is the store's invariants.
+  // Each query returns the rows that break one of them.
+  Status CheckIntegrity() override {
+    static constexpr std::pair<const char*, const char*> kChecks[] = {
+        {"resource_current names a version that is not the latest",
+         "SELECT c.type || '/' || c.id FROM resource_current c"
+         " WHERE c.version <> (SELECT MAX(v.version) FROM resource_version v"
+         " WHERE v.type = c.type AND v.id = c.id) LIMIT 10"},
+        {"resource versions without a current row",
+         "SELECT v.type || '/' || v.id FROM resource_version v LEFT JOIN resource_current c"
+         " ON c.type = v.type AND c.id = v.id WHERE c.id IS NULL LIMIT 10"},
+        {"unit disagrees with its Bundle's current version",
+         "SELECT u.bundle_id FROM unit u LEFT JOIN resource_current c"
+         " ON c.type = 'Bundle' AND c.id = u.bundle_id"
+         " WHERE c.version IS DISTINCT FROM u.version"
+         " OR c.deleted IS DISTINCT FROM (u.status = 2) LIMIT 10"},
+        {"items without a registered unit",
+         "SELECT i.person_key || ' ' || i.bundle_id FROM item i LEFT JOIN unit u"
+         " ON u.person_key = i.person_key AND u.bundle_id = i.bundle_id"
+         " WHERE u.status IS DISTINCT FROM 1 LIMIT 10"},
+    };
+    ReadLease lease(*this);
+    CLINSHUB_RETURN_IF_ERROR(lease.Ensure());
+    std::vector<Issue> issues;
+    for (const auto& [what, sql] : kChecks) {
+      Result<Rows> r = lease->Query(sql);
+      if (!r.ok()) return r.take_status();
+      for (int i = 0; i < r->size(); ++i) {
+        issues.push_back(Issue{Severity::kFatal, "exception", {}, {},
+                               std::string("postgres integrity: ") + what + ": " +
+                                   r->Text(i, 0)});
+      }
+    }
+    if (issues.empty()) return Status::Ok();
+    return Status(ErrorCode::kInternal, std::move(issues));
+  }
+
+  StoreStats Stats() const override {
+    StoreStats s;
+    s.batches_committed = batches_committed_.load();
+    s.batches_failed = batches_failed_.load();
+    s.transactions = transactions_.load();
+    return s;
+  }
+
+ private:
+  struct PendingCommit {
+    WriteBatch batch;
+    std::promise<Result<CommitResult>> done;
+  };
+  using Group = std::vector<std::unique_ptr<PendingCommit>>;
+
+  struct CurrentRow {
+    int64_t version = 0;
+    bool deleted = false;
+    Timestamp last_updated;
+  };
+
+  // Borrows a read connection for one call; waits while all are busy. A lost connection is
+  // replaced by a new one on the next borrow (Ensure).
+  class ReadLease {
+   public:
+    explicit ReadLease(PostgresStore& store) : store_(store) {
+      std::unique_lock lock(store_.read_mu_);
+      store_.read_cv_.wait(lock, [&] { return !store_.idle_readers_.empty(); });
+      conn_ = std::move(store_.idle_readers_.back());
+      store_.idle_readers_.pop_back();
+    }
+    ~ReadLease() {
+      if (conn_ != nullptr && !conn_->Healthy()) conn_.reset();
+      {
+        std::lock_guard lock(store_.read_mu_);
+        store_.idle_readers_.push_back(std::move(conn_));
+      }
+      store_.read_cv_.notify_one();
+    }
+    ReadLease(const ReadLease&) = delete;
+    ReadLease& operator=(const ReadLease&) = delete;
+
+    // Connects if this slot has no live connection. kUnavailable while the server is away.
+    Status Ensure() {
+      if (conn_ != nullptr && conn_->Healthy()) return Status::Ok();
+      conn_.reset();
+      Result<std::unique_ptr<PgConnection>> c = ConnectPrepared(store_.conninfo_, ReadStatements());
+      if (!c.ok()) return c.take_status();
+      conn_ = std::move(*c);
+      return Status::Ok();
+    }
+    PgConnection* operator->() { return conn_.get(); }
+
+   private:
+    PostgresStore& store_;
+    std::unique_ptr<PgConnection> conn_;
+  };
+
+  // Runs a read statement. A pooled connection the server dropped while it sat idle (a
+  // restart) is only noticed on use: reads are idempotent, so that call is retried once on a
+  // fresh connection instead of failing a request after the database is back.
+  Result<Rows> ReadQuery(const char* name, const Params& params) {
+    ReadLease lease(*this);
+    CLINSHUB_RETURN_IF_ERROR(lease.Ensure());
+    Result<Rows> r = lease->Run(name, params);
+    if (r.ok() || lease->Healthy()) return r;
+    CLINSHUB_RETURN_IF_ERROR(lease.Ensure());
+    return lease->Run(name, params);
+  }
+
+  void WriterLoop() {
+    while (true) {
+      Group group;
+      {
+        std::unique_lock lock(queue_mu_);
+        queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty()) return;  // stopping, and every queued commit is done
+        while (!queue_.empty() && group.size() < max_group_batches_) {
+          group.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
+      }
+      CommitGroup(group);
+    }
+  }
+
+  Status Run(const char* name, const Params& params = {}) {
+    return Done(writer_->Run(name, params));
+  }
+
+  // Connects the writer if it has no live connection.
+  Status EnsureWriter() {
+    if (writer_ != nullptr && writer_->Healthy()) return Status::Ok();
+    writer_.reset();
+    Result<std::unique_ptr<PgConnection>> c = ConnectPrepared(conninfo_, WriteStatements());
+    if (!c.ok()) return c.take_status();
+    writer_ = std::move(*c);
+    return Status::Ok();
+  }
+
+  // One transaction, one WAL flush, for every batch in the group.
+  void CommitGroup(Group& group) {
+    Status begun = EnsureWriter();
+    if (begun.ok()) begun = Run("begin");
+    if (!begun.ok() && writer_ != nullptr && !writer_->Healthy()) {
+      // The connection died while idle (server restarted): nothing was sent, so BEGIN on a
+      // fresh connection is safe.
+      begun = EnsureWriter();
+      if (begun.ok()) begun = Run("begin");
+    }
+    if (!begun.ok()) return AbortGroup(group, group.size(), begun);
+    std::vector<Result<CommitResult>> results;
+    results.reserve(group.size());
+    for (size_t i = 0; i < group.size(); ++i) {
+      Status sp = Run("savepoint");
+      if (!sp.ok()) return AbortGroup(group, i, sp);
+      Result<CommitResult> applied = ApplyBatch(group[i]->batch);
+      if (!applied.ok()) {
+        if (!IsBatchError(applied.status().code())) {
+          return AbortGroup(group, i, applied.status());
+        }
+        Status undone = Run("rollback_to");
+        if (!undone.ok()) return AbortGroup(group, i, undone);
+      }
+      Status released = Run("release");
+      if (!released.ok()) return AbortGroup(group, i, released);
+      results.push_back(std::move(applied));
+    }
+    Status committed = Run("commit");
+    if (!committed.ok()) return AbortGroup(group, group.size(), committed);
+    transactions_.fetch_add(1);
+    for (size_t i = 0; i < group.size(); ++i) {
+      (results[i].ok() ? batches_committed_ : batches_failed_).fetch_add(1);
+      group[i]->done.set_value(std::move(results[i]));
+    }
+  }
+
+  // The database failed under the group: roll back and tell every caller. The batch at
+  // `culprit` (if any) gets the cause itself; the others learn that nothing of theirs was
+  // written (as far as we know: a lost COMMIT may have landed) and may retry.
+  void AbortGroup(Group& group, size_t culprit, const Status& cause) {
+    if (writer_ != nullptr && writer_->Healthy()) {
+      if (!writer_->Idle()) (void)writer_->Exec("ROLLBACK");
+    } else {
+      writer_.reset();  // the next group connects anew
+    }
+    for (size_t i = 0; i < group.size(); ++i) {
+      batches_failed_.fetch_add(1);
+      if (i == culprit || culprit == group.size()) {
+        group[i]->done.set_value(cause);
+      } else {
+        group[i]->done.set_value(UnavailableError(
+            "nothing was written: the shared transaction failed: " + cause.message()));
+      }
+    }
+  }
+
+  Result<CommitResult> ApplyBatch(WriteBatch& batch) {
+    // One instant per batch, read inside the transaction, so all its versions share it.
+    const Timestamp now = clock_.Now();
+    CommitResult result;
+    result.written.reserve(batch.ops.size());
+    for (WriteOp& op : batch.ops) {
+      Result<ResourceVersion> written = std::visit(
+          [&](auto& o) -> Result<ResourceVersion> {
+            using Op = std::decay_t<decltype(o)>;
+            if constexpr (std::is_same_v<Op, PutResource>) {
+              return ApplyPut(o, now);
+            } else if constexpr (std::is_same_v<Op, DeleteResource>) {
+              return ApplyDelete(o, now);
+            } else if constexpr (std::is_same_v<Op, PutUnit>) {
+              return ApplyPutUnit(o, now, result);
+            } else if constexpr (std::is_same_v<Op, WithdrawUnit>) {
+              return ApplyWithdrawUnit(o, now, result);
+            } else {
+              return InternalError("the PostgreSQL store does not implement this write yet");
+            }
+          },
+          op);
+      if (!written.ok()) return written.take_status();
+      result.written.push_back(std::move(*written));
+    }
+    return result;
+  }
+
+  // Register, replace or idempotently accept a unit, inside the caller's savepoint.
+  Result<ResourceVersion> ApplyPutUnit(PutUnit& put, Timestamp now, CommitResult& result) {
+    CLINSHUB_RETURN_IF_ERROR(CheckUnitKey(put.key));
+    if (put.bundle.StringAt("resourceType") != "Bundle") {
+      return MalformedError("a reporting unit must be a Bundle", "Bundle");
+    }
+    Result<std::optional<UnitRecord>> loaded = LoadUnit(put.key);
+    if (!loaded.ok()) return loaded.take_status();
+    const std::optional<UnitRecord>& existing = *loaded;
+    if (existing.has_value()) {
+      CLINSHUB_RETURN_IF_ERROR(CheckSender(*existing, put.institution, "replace"));
+      if (existing->status == UnitStatus::kRegistered &&
+          existing->content_hash == put.content_hash) {
+        result.unit_outcomes.push_back(UnitOutcome::kUnchanged);
+        return ResourceVersion{"Bundle", existing->bundle_id, existing->version,
+                               existing->last_changed, false, {}};
+      }
+    }
+    const std::string bundle_id = existing.has_value() ? existing->bundle_id : ids_.NewId();
+    SetId(put.bundle, bundle_id);
+    PutResource bundle_put{std::move(put.bundle),
+                           existing.has_value() ? std::nullopt : std::optional<int64_t>(0)};
+    Result<ResourceVersion> written = ApplyPut(bundle_put, now);
+    if (!written.ok()) return written.take_status();
+    if (existing.has_value()) {
+      CLINSHUB_RETURN_IF_ERROR(DeleteItems(put.key.person_key, bundle_id));
+    }
+    for (size_t i = 0; i < put.items.size(); ++i) {
+      CLINSHUB_RETURN_IF_ERROR(InsertItem(put.key.person_key, bundle_id, static_cast<int>(i),
+                                          put.items[i], put.institution,
+                                          written->last_updated));
+    }
+    UnitRecord unit;
+    unit.key = put.key;
+    unit.bundle_id = bundle_id;
+    unit.version = written->version;
+    unit.status = UnitStatus::kRegistered;
+    unit.institution = put.institution;
+    unit.kind = put.kind;
+    unit.addressee = put.addressee;
+    unit.content_hash = put.content_hash;
+    unit.first_registered =
+        existing.has_value() ? existing->first_registered : written->last_updated;
+    unit.last_changed = written->last_updated;
+    CLINSHUB_RETURN_IF_ERROR(UpsertUnit(unit));
+    result.unit_outcomes.push_back(existing.has_value() ? UnitOutcome::kReplaced
+                                                        : UnitOutcome::kCreated);
+    return written;
+  }
+
+  Result<ResourceVersion> ApplyWithdrawUnit(const WithdrawUnit& withdraw, Timestamp now,
+                                            CommitResult& result) {
+    CLINSHUB_RETURN_IF_ERROR(CheckUnitKey(withdraw.key));
+    Result<std::optional<UnitRecord>> loaded = LoadUnit(withdraw.key);
+    if (!loaded.ok()) return loaded.take_status();
+    if (!loaded->has_value()) {
+      return NotFoundError(UnitName(withdraw.key) + " is not registered");
+    }
+    UnitRecord unit = std::move(**loaded);
+    CLINSHUB_RETURN_IF_ERROR(CheckSender(unit, withdraw.institution, "withdraw"));
+    if (unit.status == UnitStatus::kWithdrawn) {
+      return Status::Error(ErrorCode::kGone, "deleted",
+                           UnitName(withdraw.key) + " is already withdrawn");
+    }
+    Result<ResourceVersion> written =
+        ApplyDelete(DeleteResource{"Bundle", unit.bundle_id, {}}, now);
+    if (!written.ok()) return written.take_status();
+    CLINSHUB_RETURN_IF_ERROR(DeleteItems(unit.key.person_key, unit.bundle_id));
+    unit.version = written->version;
+    unit.status = UnitStatus::kWithdrawn;
+    unit.last_changed = written->last_updated;
+    CLINSHUB_RETURN_IF_ERROR(UpsertUnit(unit));
+    result.unit_outcomes.push_back(UnitOutcome::kWithdrawn);
+    return written;
+  }
+
+  static Status CheckUnitKey(const UnitKey& key) {
+    if (key.person_key.empty() || key.system.empty() || key.value.empty()) {
+      return MalformedError("a reporting unit needs a person and Bundle.identifier system|value",
+                            "Bundle.identifier");
+    }
+    return Status::Ok();
+  }
+
+  static Status CheckSender(const UnitRecord& unit, const std::string& institution,
+                            const char* action) {
+    if (unit.institution == institution) return Status::Ok();
+    return Status::Error(ErrorCode::kForbidden, "forbidden",
+                         "only the sending institution may " + std::string(action) + " " +
+                             UnitName(unit.key));
+  }
+
+  Result<std::optional<UnitRecord>> LoadUnit(const UnitKey& key) {
+    Result<Rows> r = writer_->Run(
+        "select_unit", Params().Text(key.person_key).Text(key.system).Text(key.value));
+    if (!r.ok()) return r.take_status();
+    if (r->size() == 0) return std::optional<UnitRecord>();
+    return std::optional<UnitRecord>(RowToUnit(*r, 0));
+  }
+
+  Status UpsertUnit(const UnitRecord& u) {
+    return Run("upsert_unit", Params()
+                                  .Text(u.key.person_key)
+                                  .Text(u.key.system)
+                                  .Text(u.key.value)
+                                  .Text(u.bundle_id)
+                                  .Int64(u.version)
+                                  .Int64(static_cast<int64_t>(u.status))
+                                  .Text(u.institution)
+                                  .Text(u.kind)
+                                  .Text(u.addressee)
+                                  .Text(u.content_hash)
+                                  .Int64(ToMicros(u.first_registered))
+                                  .Int64(ToMicros(u.last_changed)));
+  }
+
+  Status DeleteItems(const std::string& person_key, const std::string& bundle_id) {
+    return Run("delete_items", Params().Text(person_key).Text(bundle_id));
+  }
+
+  Status InsertItem(const std::string& person_key, const std::string& bundle_id, int ordinal,
+                    const Item& item, const std::string& institution, Timestamp registered) {
+    Params p;
+    p.Text(person_key)
+        .Text(bundle_id)
+        .Int64(ordinal)
+        .Int64(static_cast<int64_t>(item.kind))
+        .Text(item.resource_type)
+        .Text(item.code_system)
+        .Text(item.code)
+        .Text(item.text);
+    if (item.clinical_date.has_value()) {
+      p.Int64(ToMicros(*item.clinical_date));
+    } else {
+      p.Null();
+    }
+    p.Int64(static_cast<int64_t>(item.flags))
+        .Text(institution)
+        .Int64(ToMicros(registered))
+        .Text(item.json);
+    return Run("insert_item", p);
+  }
+
+  Result<ResourceVersion> ApplyPut(PutResource& put, Timestamp now) {
+    Result<ResourceName> name = NameOf(put.resource);
+    if (!name.ok()) return name.take_status();
+    Result<std::optional<CurrentRow>> current = LoadCurrent(name->type, name->id);
+    if (!current.ok()) return current.take_status();
+    const std::optional<CurrentRow>& cur = *current;
+    if (put.if_version.has_value()) {
+      const int64_t expected = *put.if_version;
+      if (expected == 0 && cur.has_value()) {
+        return PreconditionFailed(Name(name->type, name->id) + " already exists (version " +
+                                  std::to_string(cur->version) + ")");
+      }
+      if (expected != 0 && (!cur.has_value() || cur->deleted || cur->version != expected)) {
+        return PreconditionFailed(VersionMismatch(name->type, name->id, expected, cur));
+      }
+    }
+    ResourceVersion v;
+    v.type = std::move(name->type);
+    v.id = std::move(name->id);
+    v.version = cur.has_value() ? cur->version + 1 : 1;
+    v.last_updated = NextLastUpdated(
+        now, cur.has_value() ? std::optional(cur->last_updated) : std::nullopt);
+    CLINSHUB_RETURN_IF_ERROR(StampMeta(put.resource, v.version, v.last_updated));
+    CLINSHUB_RETURN_IF_ERROR(Insert(v, fhir::WriteJson(put.resource)));
+    return v;
+  }
+
+  Result<ResourceVersion> ApplyDelete(const DeleteResource& del, Timestamp now) {
+    Result<std::optional<CurrentRow>> current = LoadCurrent(del.type, del.id);
+    if (!current.ok()) return current.take_status();
+    const std::optional<CurrentRow>& cur = *current;
+    if (!cur.has_value()) return NotFoundError(Name(del.type, del.id) + " not found");
+    if (del.if_version.has_value() && (cur->deleted || cur->version != *del.if_version)) {
+      return PreconditionFailed(VersionMismatch(del.type, del.id, *del.if_version, cur));
+    }
+    ResourceVersion v;
+    v.type = del.type;
+    v.id = del.id;
+    v.deleted = true;
+    if (cur->deleted) {
+      v.version = cur->version;
+      v.last_updated = cur->last_updated;
+      return v;
+    }
+    v.version = cur->version + 1;
+    v.last_updated = NextLastUpdated(now, cur->last_updated);
+    CLINSHUB_RETURN_IF_ERROR(Insert(v, std::nullopt));
+    return v;
+  }
+
+  static std::string VersionMismatch(const std::string& type, const std::string& id,
+                                     int64_t expected, const std::optional<CurrentRow>& cur) {
+    std::string found = !cur.has_value() ? "it does not exist"
+                        : cur->deleted   ? "it was deleted at version " +
+                                             std::to_string(cur->version)
+                                         : "the current version is " +
+                                             std::to_string(cur->version);
+    return Name(type, id) + ": expected version " + std::to_string(expected) + " but " + found;
+  }
+
+  Result<std::optional<CurrentRow>> LoadCurrent(const std::string& type, const std::string& id) {
+    Result<Rows> r = writer_->Run("select_current", Params().Text(type).Text(id));
+    if (!r.ok()) return r.take_status();
+    if (r->size() == 0) return std::optional<CurrentRow>();
+    return std::optional<CurrentRow>(
+        CurrentRow{r->Int64(0, 0), Bool(*r, 0, 1), FromMicros(r->Int64(0, 2))});
+  }
+
+  // Writes the version and points resource_current at it (same transaction).
+  Status Insert(const ResourceVersion& v, const std::optional<std::string>& json) {
+    Params version;
+    version.Text(v.type)
+        .Text(v.id)
+        .Int64(v.version)
+        .Int64(ToMicros(v.last_updated))
+        .Text(v.deleted ? "t" : "f");
+    if (json.has_value()) {
+      version.Text(*json);
+    } else {
+      version.Null();
+    }
+    CLINSHUB_RETURN_IF_ERROR(Run("insert_version", version));
+    return Run("upsert_current", Params()
+                                     .Text(v.type)
+                                     .Text(v.id)
+                                     .Int64(v.version)
+                                     .Text(v.deleted ? "t" : "f")
+                                     .Int64(ToMicros(v.last_updated)));
+  }
+
+  const std::string conninfo_;
+  const Clock& clock_;
+  const std::unique_ptr<IdGenerator> owned_ids_;  // set only when options.ids was null
+  IdGenerator& ids_;
+  const size_t max_group_batches_;
+  std::unique_ptr<PgConnection> writer_;  // touched only by writer_thread_; null when lost
+
+  std::mutex read_mu_;
+  std::condition_variable read_cv_;
+  // Null entries are slots whose connection was lost (or never made); Ensure() fills them.
+  std::vector<std::unique_ptr<PgConnection>> idle_readers_;
+
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::deque<std::unique_ptr<PendingCommit>> queue_;
+  bool stopping_ = false;
+
+  std::atomic<uint64_t> batches_committed_{0};
+  std::atomic<uint64_t> batches_failed_{0};
+  std::atomic<uint64_t> transactions_{0};
+
+  // Declared last: it starts in the constructor and uses every member above.
+  std::thread writer_thread_;
+};
+
+}  // namespace
+
+Status MigratePostgres(const std::string& conninfo, const Clock& clock) {
+  Result<std::unique_ptr<PgConnection>> conn = PgConnection::Connect(conninfo);
+  if (!conn.ok()) return conn.take_status();
+  return postgres::Migrate(**conn, clock);
+}
+
+Result<std::unique_ptr<Store>> OpenPostgresStore(const PostgresOptions& options,
+                                                 const Clock& clock) {
+  if (options.conninfo.empty()) return MalformedError("PostgresOptions.conninfo is empty");
+  if (options.connections < 1 || options.max_group_batches < 1) {
+    return MalformedError("PostgresOptions: connections and max_group_batches must be >= 1");
+  }
+  // The writer connects first and migrates: the read statements need the tables.
+  Result<std::unique_ptr<PgConnection>> writer = PgConnection::Connect(options.conninfo);
+  if (!writer.ok()) return writer.take_status();
+  CLINSHUB_RETURN_IF_ERROR(postgres::Migrate(**writer, clock));
+  for (const StatementSpec& s : WriteStatements()) {
+    CLINSHUB_RETURN_IF_ERROR((*writer)->Prepare(s.name, s.sql));
+  }
+  std::vector<std::unique_ptr<PgConnection>> readers;
+  for (int i = 0; i < options.connections; ++i) {
+    Result<std::unique_ptr<PgConnection>> reader =
+        ConnectPrepared(options.conninfo, ReadStatements());
+    if (!reader.ok()) return reader.take_status();
+    readers.push_back(std::move(*reader));
+  }
+  return std::unique_ptr<Store>(
+      new PostgresStore(options, clock, std::move(*writer), std::move(readers)));
+}
+
+}  // namespace clinshub::store
