@@ -1,4 +1,4 @@
-// clinshub: the command-line entry point. Sub-commands: serve, cert, version.
+// clinshub: the command-line entry point. Sub-commands: serve, cert, migrate, version.
 #include <algorithm>
 #include <cstdio>
 #include <string>
@@ -13,6 +13,7 @@
 #include "access/pki/certificate_authority.h"
 #include "server/server_app.h"
 #include "server/signal_waiter.h"
+#include "store/open_store.h"
 
 namespace {
 
@@ -183,6 +184,13 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   serve->add_option("--data", config.data_dir, "Data directory (created if missing)")
       ->capture_default_str();
+  serve->add_option("--store", config.store,
+                    "Store: a path or sqlite:PATH (SQLite), or postgresql://… (PostgreSQL); "
+                    "default: SQLite in the data directory");
+  serve->add_option("--store-connections", config.store_connections,
+                    "Pooled database connections for reads")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   serve->add_option("--threads", config.http.io_threads, "IO threads (0: one per core)")
       ->capture_default_str();
   serve->add_option("--workers", config.http.worker_threads,
@@ -249,6 +257,29 @@ int main(int argc, char** argv) {
   add_data(list);
   list->callback([&] { cert_exit = CertList(cert_options); });
 
+  std::string migrate_data = "./data";
+  std::string migrate_store;
+  int migrate_exit = 0;
+  CLI::App* migrate = app.add_subcommand(
+      "migrate", "Apply pending store schema migrations and exit (serve also applies them)");
+  migrate->add_option("--store", migrate_store,
+                      "Store: a path, sqlite:PATH or postgresql://…; default: SQLite in --data");
+  migrate->add_option("--data", migrate_data, "Data directory of the default SQLite store")
+      ->capture_default_str();
+  migrate->callback([&] {
+    clinshub::SystemClock clock;
+    const std::string location = migrate_store.empty() ? migrate_data : migrate_store;
+    clinshub::Status st = clinshub::store::MigrateStore(location, clock);
+    if (!st.ok()) {
+      std::fprintf(stderr, "migrate %s: %s\n",
+                   clinshub::store::RedactStoreLocation(location).c_str(), st.ToString().c_str());
+      migrate_exit = 1;
+      return;
+    }
+    std::printf("store %s is at the latest schema\n",
+                clinshub::store::RedactStoreLocation(location).c_str());
+  });
+
   app.add_subcommand("version", "Print the version")->callback([] {
     std::printf("clinshub %s\n", CLINSHUB_VERSION);
   });
@@ -265,6 +296,7 @@ int main(int argc, char** argv) {
     return app.exit(e);
   }
   if (cert->parsed()) return cert_exit;
+  if (migrate->parsed()) return migrate_exit;
   if (serve->parsed()) {
     config.api.software_version = CLINSHUB_VERSION;
     return Serve(std::move(config), log_level);

@@ -4,7 +4,7 @@
 #include <system_error>
 
 #include "access/pki/certificate_authority.h"
-#include "store/sqlite/sqlite_store.h"
+#include "store/open_store.h"
 
 namespace clinshub::server {
 
@@ -61,10 +61,13 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Start(ServerConfig config,
     CLINSHUB_RETURN_IF_ERROR(UseBuiltInPki(config, app->clock_));
     app->pki_dir_ = PkiDir(config.data_dir);
   }
-  store::SqliteOptions options;
-  options.path = config.data_dir;
-  Result<std::unique_ptr<store::Store>> store = store::OpenSqliteStore(options, app->clock_);
+  const std::string store_location = config.store.empty() ? config.data_dir : config.store;
+  store::OpenStoreOptions store_options;
+  store_options.connections = config.store_connections;
+  Result<std::unique_ptr<store::Store>> store =
+      store::OpenStore(store_location, store_options, app->clock_);
   if (!store.ok()) return store.take_status();
+  logger.info("store: {}", store::RedactStoreLocation(store_location));
   app->store_ = std::move(store).value();
 
   config.api.tls = !config.http.tls_cert_file.empty();

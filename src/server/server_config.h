@@ -13,6 +13,11 @@ struct ServerConfig {
   HttpServerConfig http;
   api::ApiConfig api;
   std::string data_dir = "./data";  // created if missing; holds the SQLite store
+  // The store (store/open_store.h): empty means SQLite in data_dir; a path or sqlite:PATH is
+  // SQLite there, a postgresql:// (or postgres://) URI is PostgreSQL.
+  std::string store;
+  // Pooled store connections for reads (the store's writer has one more).
+  int store_connections = 4;
   // Plain HTTP must be asked for (tests, local demos); production is TLS, institutions
   // authenticate with client certificates.
   bool plain_http = false;

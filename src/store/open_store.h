@@ -1,7 +1,9 @@
 // Opens the Store a location names, so that callers (the server, `clinshub migrate`, tools)
 // never pick a backend themselves:
 //
-//   postgresql://… or postgres://…   PostgreSQL (libpq URI, passed through as is)
+//   postgresql://… or postgres://…   PostgreSQL (libpq URI). One parameter is ours, not libpq's:
+//                                     `schema=NAME` keeps the tables in that schema (created
+//                                     if missing); the rest goes to libpq as is.
 //   sqlite:PATH                       SQLite at PATH (a directory or a database file)
 //   PATH                              SQLite at PATH
 //
@@ -23,7 +25,8 @@ enum class StoreBackend { kSqlite, kPostgres };
 
 struct StoreLocation {
   StoreBackend backend = StoreBackend::kSqlite;
-  std::string target;  // the SQLite path, or the libpq connection URI
+  std::string target;  // the SQLite path, or the libpq connection URI without `schema=`
+  std::string schema;  // PostgreSQL: the `schema=` parameter, else empty
 };
 
 // Classifies a location (see above). kMalformed if empty.

@@ -29,7 +29,20 @@ TEST(ParseStoreLocationTest, PicksTheBackendFromTheScheme) {
     ASSERT_TRUE(l.ok()) << c.in;
     EXPECT_EQ(l->backend, c.backend) << c.in;
     EXPECT_EQ(l->target, c.target) << c.in;
+    EXPECT_EQ(l->schema, "") << c.in;
   }
+}
+
+TEST(ParseStoreLocationTest, TakesTheSchemaParameterOutOfThePostgresUri) {
+  Result<StoreLocation> l =
+      ParseStoreLocation("postgresql:///db?host=/tmp/s&schema=hub_1&user=u");
+  ASSERT_TRUE(l.ok());
+  EXPECT_EQ(l->target, "postgresql:///db?host=/tmp/s&user=u");
+  EXPECT_EQ(l->schema, "hub_1");
+  l = ParseStoreLocation("postgresql://h/db?schema=s");
+  ASSERT_TRUE(l.ok());
+  EXPECT_EQ(l->target, "postgresql://h/db");
+  EXPECT_EQ(l->schema, "s");
 }
 
 TEST(ParseStoreLocationTest, EmptyLocationsAreMalformed) {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <spdlog/sinks/null_sink.h>
 
+#include <cstdlib>
 #include <functional>
 #include <memory>
 
@@ -28,6 +29,10 @@ class ServerFixture : public ::testing::Test {
     config.http.io_threads = 2;
     config.http.worker_threads = 4;
     config.api.software_version = "test";
+    // Under tests/support/pg_run the same tests run on PostgreSQL, one schema per test.
+    if (const char* store = std::getenv("CLINSHUB_TEST_STORE")) {
+      config.store = std::string(store) + "&schema=t_" + dir_.path().substr(dir_.path().size() - 6);
+    }
     Configure(config);
     auto app = server::ServerApp::Start(config, logger_);
     ASSERT_TRUE(app.ok()) << app.status().ToString();

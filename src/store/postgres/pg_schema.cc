@@ -38,8 +38,9 @@ CREATE TABLE resource_current (
 
 // Version 2: reporting units and their per-person items (as in SQLite). person_key leads every
 // key: `create_distributed_table('unit', 'person_key')` and the same for item co-locate a
-// person's units and items on one shard. unit_identifier and unit_addressee are the two
-// cross-person access paths (DELETE /Bundle?identifier=, the referral inbox).
+// person's units and items on one shard. unit_identifier, unit_addressee and unit_bundle_id
+// are the cross-person access paths (DELETE /Bundle?identifier=, the referral inbox, a Bundle
+// read by its logical id; SQLite adds unit_bundle_id in its version 3).
 constexpr const char* kReportingUnits = R"sql(
 CREATE TABLE unit (
   person_key       TEXT COLLATE "C" NOT NULL,
@@ -59,6 +60,7 @@ CREATE TABLE unit (
 CREATE INDEX unit_identifier ON unit (id_system, id_value);
 CREATE INDEX unit_addressee ON unit (addressee, status);
 CREATE UNIQUE INDEX unit_bundle ON unit (person_key, bundle_id);
+CREATE INDEX unit_bundle_id ON unit (bundle_id);
 CREATE TABLE item (
   person_key    TEXT COLLATE "C" NOT NULL,
   bundle_id     TEXT COLLATE "C" NOT NULL,

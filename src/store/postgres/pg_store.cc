@@ -1,6 +1,7 @@
 #include "store/postgres/pg_store.h"
 
 #include <algorithm>
+#include <cctype>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -166,10 +167,26 @@ const std::vector<StatementSpec>& WriteStatements() {
   return statements;
 }
 
+// Where a store's connections point: server and schema.
+struct Target {
+  std::string conninfo;
+  std::string schema;  // validated identifier, or empty
+};
+
+// A connection with the store's schema first on its search_path.
+Result<std::unique_ptr<PgConnection>> ConnectTo(const Target& target) {
+  Result<std::unique_ptr<PgConnection>> conn = PgConnection::Connect(target.conninfo);
+  if (!conn.ok()) return conn.take_status();
+  if (!target.schema.empty()) {
+    CLINSHUB_RETURN_IF_ERROR((*conn)->Exec("SET search_path TO \"" + target.schema + "\""));
+  }
+  return conn;
+}
+
 // A fresh connection with `statements` prepared on it.
-Result<std::unique_ptr<PgConnection>> ConnectPrepared(const std::string& conninfo,
+Result<std::unique_ptr<PgConnection>> ConnectPrepared(const Target& target,
                                                       const std::vector<StatementSpec>& specs) {
-  Result<std::unique_ptr<PgConnection>> conn = PgConnection::Connect(conninfo);
+  Result<std::unique_ptr<PgConnection>> conn = ConnectTo(target);
   if (!conn.ok()) return conn.take_status();
   for (const StatementSpec& s : specs) CLINSHUB_RETURN_IF_ERROR((*conn)->Prepare(s.name, s.sql));
   return conn;
@@ -182,7 +199,7 @@ class PostgresStore final : public Store {
   PostgresStore(const PostgresOptions& options, const Clock& clock,
                 std::unique_ptr<PgConnection> writer,
                 std::vector<std::unique_ptr<PgConnection>> readers)
-      : conninfo_(options.conninfo),
+      : target_{options.conninfo, options.schema},
         clock_(clock),
         owned_ids_(options.ids == nullptr ? std::make_unique<RandomIdGenerator>() : nullptr),
         ids_(options.ids != nullptr ? *options.ids : *owned_ids_),
@@ -379,7 +396,7 @@ class PostgresStore final : public Store {
     Status Ensure() {
       if (conn_ != nullptr && conn_->Healthy()) return Status::Ok();
       conn_.reset();
-      Result<std::unique_ptr<PgConnection>> c = ConnectPrepared(store_.conninfo_, ReadStatements());
+      Result<std::unique_ptr<PgConnection>> c = ConnectPrepared(store_.target_, ReadStatements());
       if (!c.ok()) return c.take_status();
       conn_ = std::move(*c);
       return Status::Ok();
@@ -427,7 +444,7 @@ class PostgresStore final : public Store {
   Status EnsureWriter() {
     if (writer_ != nullptr && writer_->Healthy()) return Status::Ok();
     writer_.reset();
-    Result<std::unique_ptr<PgConnection>> c = ConnectPrepared(conninfo_, WriteStatements());
+    Result<std::unique_ptr<PgConnection>> c = ConnectPrepared(target_, WriteStatements());
     if (!c.ok()) return c.take_status();
     writer_ = std::move(*c);
     return Status::Ok();
@@ -751,7 +768,7 @@ class PostgresStore final : public Store {
                                      .Int64(ToMicros(v.last_updated)));
   }
 
-  const std::string conninfo_;
+  const Target target_;
   const Clock& clock_;
   const std::unique_ptr<IdGenerator> owned_ids_;  // set only when options.ids was null
   IdGenerator& ids_;
@@ -778,10 +795,41 @@ class PostgresStore final : public Store {
 
 }  // namespace
 
-Status MigratePostgres(const std::string& conninfo, const Clock& clock) {
-  Result<std::unique_ptr<PgConnection>> conn = PgConnection::Connect(conninfo);
+namespace {
+
+Status CheckSchemaName(const std::string& schema) {
+  const bool valid = schema.size() <= 63 &&
+                     std::all_of(schema.begin(), schema.end(), [](char c) {
+                       return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+                     });
+  if (valid) return Status::Ok();
+  return MalformedError("PostgreSQL schema name must match [A-Za-z0-9_]{1,63}: " + schema,
+                        "schema");
+}
+
+// Connects, creates the schema if asked for, and migrates.
+Result<std::unique_ptr<PgConnection>> ConnectAndMigrate(const Target& target,
+                                                        const Clock& clock) {
+  CLINSHUB_RETURN_IF_ERROR(CheckSchemaName(target.schema));
+  if (!target.schema.empty()) {
+    Result<std::unique_ptr<PgConnection>> admin = PgConnection::Connect(target.conninfo);
+    if (!admin.ok()) return admin.take_status();
+    // Concurrent starts may race to create it; the advisory lock of Migrate does not cover it.
+    Status made = (*admin)->Exec("CREATE SCHEMA IF NOT EXISTS \"" + target.schema + "\"");
+    if (!made.ok() && made.code() != ErrorCode::kConflict) return made;
+  }
+  Result<std::unique_ptr<PgConnection>> conn = ConnectTo(target);
   if (!conn.ok()) return conn.take_status();
-  return postgres::Migrate(**conn, clock);
+  CLINSHUB_RETURN_IF_ERROR(postgres::Migrate(**conn, clock));
+  return conn;
+}
+
+}  // namespace
+
+Status MigratePostgres(const PostgresOptions& options, const Clock& clock) {
+  Result<std::unique_ptr<PgConnection>> conn =
+      ConnectAndMigrate(Target{options.conninfo, options.schema}, clock);
+  return conn.ok() ? Status::Ok() : conn.take_status();
 }
 
 Result<std::unique_ptr<Store>> OpenPostgresStore(const PostgresOptions& options,
@@ -790,17 +838,16 @@ Result<std::unique_ptr<Store>> OpenPostgresStore(const PostgresOptions& options,
   if (options.connections < 1 || options.max_group_batches < 1) {
     return MalformedError("PostgresOptions: connections and max_group_batches must be >= 1");
   }
+  const Target target{options.conninfo, options.schema};
   // The writer connects first and migrates: the read statements need the tables.
-  Result<std::unique_ptr<PgConnection>> writer = PgConnection::Connect(options.conninfo);
+  Result<std::unique_ptr<PgConnection>> writer = ConnectAndMigrate(target, clock);
   if (!writer.ok()) return writer.take_status();
-  CLINSHUB_RETURN_IF_ERROR(postgres::Migrate(**writer, clock));
   for (const StatementSpec& s : WriteStatements()) {
     CLINSHUB_RETURN_IF_ERROR((*writer)->Prepare(s.name, s.sql));
   }
   std::vector<std::unique_ptr<PgConnection>> readers;
   for (int i = 0; i < options.connections; ++i) {
-    Result<std::unique_ptr<PgConnection>> reader =
-        ConnectPrepared(options.conninfo, ReadStatements());
+    Result<std::unique_ptr<PgConnection>> reader = ConnectPrepared(target, ReadStatements());
     if (!reader.ok()) return reader.take_status();
     readers.push_back(std::move(*reader));
   }

@@ -33,6 +33,10 @@ struct PostgresOptions {
   // libpq connection string: a postgresql:// URI or key=value pairs.
   std::string conninfo;
 
+  // Schema holding the store's tables ([A-Za-z0-9_]{1,63}); created if missing and put first
+  // on every connection's search_path. Empty: the connection's default (normally public).
+  std::string schema;
+
   // Read connections in the pool (concurrent reads beyond this wait for a free one). The
   // writer has one more of its own.
   int connections = 4;
@@ -50,7 +54,8 @@ struct PostgresOptions {
 Result<std::unique_ptr<Store>> OpenPostgresStore(const PostgresOptions& options,
                                                  const Clock& clock);
 
-// Applies pending migrations and returns (for `clinshub migrate`).
-Status MigratePostgres(const std::string& conninfo, const Clock& clock);
+// Applies pending migrations and returns (for `clinshub migrate`); only conninfo and schema
+// of `options` are used.
+Status MigratePostgres(const PostgresOptions& options, const Clock& clock);
 
 }  // namespace clinshub::store

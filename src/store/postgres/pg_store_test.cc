@@ -44,12 +44,9 @@ std::string ConninfoFor(const std::string& schema) {
 }
 
 Result<std::unique_ptr<Store>> OpenInSchema(const std::string& location, const Clock& clock) {
-  const std::string schema = SchemaFor(location);
-  Result<std::unique_ptr<PgConnection>> admin = PgConnection::Connect(g_server->conninfo());
-  if (!admin.ok()) return admin.take_status();
-  CLINSHUB_RETURN_IF_ERROR((*admin)->Exec("CREATE SCHEMA IF NOT EXISTS " + schema));
   PostgresOptions options;
-  options.conninfo = ConninfoFor(schema);
+  options.conninfo = g_server->conninfo();
+  options.schema = SchemaFor(location);  // created by the store
   return OpenPostgresStore(options, clock);
 }
 
