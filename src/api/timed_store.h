@@ -35,6 +35,42 @@ class TimedStore final : public store::Store {
   Result<std::vector<store::StoredItem>> ListItems(const std::string& person_key) override {
     return inner_.ListItems(person_key);
   }
+  Result<store::UnitRecord> FindUnitByBundleId(const std::string& bundle_id) override {
+    return inner_.FindUnitByBundleId(bundle_id);
+  }
+  Result<store::InstitutionRecord> ReadInstitution(const std::string& code) override {
+    return inner_.ReadInstitution(code);
+  }
+  Result<std::vector<store::InstitutionRecord>> SearchInstitutions(
+      const store::InstitutionQuery& q) override {
+    return inner_.SearchInstitutions(q);
+  }
+  Result<store::RosterEntry> ResolveIdentifier(const std::string& system,
+                                               const std::string& value_normalised) override {
+    return inner_.ResolveIdentifier(system, value_normalised);
+  }
+  Result<std::vector<store::RosterEntry>> ListRosterEntries(
+      const std::string& person_key) override {
+    return inner_.ListRosterEntries(person_key);
+  }
+  Result<store::ConsentRecord> ReadConsent(const std::string& id) override {
+    return inner_.ReadConsent(id);
+  }
+  Result<std::vector<store::ConsentRecord>> ListConsents(const std::string& person_key) override {
+    return inner_.ListConsents(person_key);
+  }
+  Result<std::vector<store::ReferralRecipient>> ListReferralRecipients(
+      const store::UnitKey& unit) override {
+    return inner_.ListReferralRecipients(unit);
+  }
+  Result<std::vector<store::InboxEntry>> ListInbox(const std::string& recipient,
+                                                   size_t limit) override {
+    return inner_.ListInbox(recipient, limit);
+  }
+  Result<std::vector<store::AuditEvent>> ListAudit(const store::AuditQuery& query) override {
+    return inner_.ListAudit(query);
+  }
+  Result<store::AuditVerification> VerifyAudit() override { return inner_.VerifyAudit(); }
   Status Ping() override { return inner_.Ping(); }
   Status CheckIntegrity() override { return inner_.CheckIntegrity(); }
   store::StoreStats Stats() const override { return inner_.Stats(); }
