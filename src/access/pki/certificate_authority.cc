@@ -283,6 +283,25 @@ Result<IssuedCertificate> CertificateAuthority::IssueInstitution(
                request.not_before_offset, request.days);
 }
 
+Result<IssuedCertificate> CertificateAuthority::IssueRole(const std::string& kind,
+                                                          const std::string& name, int days,
+                                                          std::chrono::seconds not_before_offset) {
+  if (kind != "portal" && kind != "operator") {
+    return MalformedError("Certificate kind '" + kind + "' is not portal or operator");
+  }
+  constexpr size_t kMaxName = 64;
+  bool valid = !name.empty() && name.size() <= kMaxName &&
+               std::all_of(name.begin(), name.end(), [](char c) {
+                 return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' ||
+                        c == '-';
+               });
+  if (!valid) {
+    return MalformedError("The " + kind + " name '" + name +
+                          "' must be 1-64 letters, digits, '.', '_' or '-'");
+  }
+  return Issue(kind, kind + ":" + name, "clinshub", "", not_before_offset, days);
+}
+
 Result<IssuedCertificate> CertificateAuthority::IssueServer(
     const std::vector<std::string>& extra_names, int days) {
   std::string san = "DNS:localhost,IP:127.0.0.1";

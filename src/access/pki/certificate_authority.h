@@ -46,7 +46,7 @@ struct IssuedCertificate {
 
 struct IndexEntry {
   std::string serial_hex;
-  std::string kind;  // "server" or "institution"
+  std::string kind;  // "server", "institution", "portal" or "operator"
   std::string subject;  // RFC 2253
   std::string not_after;  // ISO 8601 UTC
   std::string revoked_at;  // ISO 8601 UTC, empty while valid
@@ -73,6 +73,13 @@ class CertificateAuthority {
 
   // kMalformed for an invalid institution code or a non-positive validity.
   Result<IssuedCertificate> IssueInstitution(const InstitutionCertificateRequest& request);
+  // A client certificate for the patient portal (kind "portal") or an operator (kind
+  // "operator"): subject CN "<kind>:<name>", O "clinshub" (access/identity.cc maps these CNs to
+  // actors). `name` is 1–64 of A–Z a–z 0–9 . _ -; kMalformed for another kind or name, or a
+  // non-positive validity.
+  Result<IssuedCertificate> IssueRole(const std::string& kind, const std::string& name,
+                                      int days = 730,
+                                      std::chrono::seconds not_before_offset = {});
   // A serverAuth certificate with SANs for localhost, 127.0.0.1 and `extra_names` (DNS names
   // or IP addresses).
   Result<IssuedCertificate> IssueServer(const std::vector<std::string>& extra_names, int days);

@@ -127,6 +127,45 @@ TEST_F(CertificateAuthorityTest, InvalidInstitutionCodesAreRefused) {
   EXPECT_TRUE(list->empty());
 }
 
+TEST_F(CertificateAuthorityTest, PortalAndOperatorCertificatesNameTheirRole) {
+  auto ca = CertificateAuthority::Create(pki_dir(), clock_);
+  ASSERT_TRUE(ca.ok());
+  CertPtr root = ParsePem((*ca)->ca_certificate_pem());
+  for (const std::string kind : {"portal", "operator"}) {
+    auto issued = (*ca)->IssueRole(kind, "main-1");
+    ASSERT_TRUE(issued.ok()) << issued.status().ToString();
+    CertPtr cert = ParsePem(issued->certificate_pem);
+    ASSERT_TRUE(cert);
+    EXPECT_EQ(Cn(cert.get()), kind + ":main-1");
+    char org[64] = {};
+    X509_NAME_get_text_by_NID(X509_get_subject_name(cert.get()), NID_organizationName, org,
+                              sizeof org);
+    EXPECT_STREQ(org, "clinshub");
+    EXPECT_EQ(VerifyAgainst(root.get(), cert.get()), 0);
+    EXPECT_EQ(X509_check_purpose(cert.get(), X509_PURPOSE_SSL_CLIENT, 0), 1);
+  }
+  auto list = (*ca)->List();
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ((*list)[0].kind, "portal");
+  EXPECT_NE((*list)[1].subject.find("CN=operator:main-1"), std::string::npos);
+
+  struct Bad {
+    std::string kind, name;
+  };
+  for (const Bad& bad : std::vector<Bad>{{"institution", "x"},
+                                         {"server", "x"},
+                                         {"portal", ""},
+                                         {"portal", "a,b"},
+                                         {"operator", "a:b"},
+                                         {"operator", "名前"},
+                                         {"operator", std::string(65, 'a')}}) {
+    auto issued = (*ca)->IssueRole(bad.kind, bad.name);
+    EXPECT_EQ(issued.status().code(), ErrorCode::kMalformed) << bad.kind << " " << bad.name;
+  }
+  EXPECT_EQ((*ca)->IssueRole("portal", "x", 0).status().code(), ErrorCode::kMalformed);
+}
+
 TEST_F(CertificateAuthorityTest, RevocationIsRecordedInTheIndexAndTheSignedCrl) {
   auto ca = CertificateAuthority::Create(pki_dir(), clock_);
   ASSERT_TRUE(ca.ok());
