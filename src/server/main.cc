@@ -1,6 +1,11 @@
-// clinshub: the command-line entry point. Sub-commands: serve, cert, migrate, version.
+// clinshub: the command-line entry point. Sub-commands: serve, cert, migrate, directory,
+// roster, version.
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <sstream>
 #include <string>
 #include <vector>
 #include <iostream>
@@ -10,6 +15,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "access/bulk_load.h"
 #include "access/pki/certificate_authority.h"
 #include "server/server_app.h"
 #include "server/signal_waiter.h"
@@ -88,6 +94,8 @@ clinshub::Result<std::vector<std::string>> ExpandConfigFile(int argc, char** arg
 struct CertOptions {
   std::string data_dir = "./data";
   std::string institution;
+  std::string portal;    // or a portal certificate (CN portal:NAME)
+  std::string op;        // or an operator certificate (CN operator:NAME)
   std::string name;
   std::string out;
   int days = 730;
@@ -122,17 +130,24 @@ int CertIssue(const CertOptions& o) {
   clinshub::SystemClock clock;
   auto ca = LoadCa(o, clock);
   if (!ca.ok()) return Fail(ca.status());
+  if (!o.institution.empty() + !o.portal.empty() + !o.op.empty() != 1) {
+    return Fail(clinshub::MalformedError("Give exactly one of --institution, --portal, --operator"));
+  }
   clinshub::access::pki::InstitutionCertificateRequest request;
   request.institution_code = o.institution;
   request.institution_name = o.name;
   request.days = o.days;
-  auto issued = (*ca)->IssueInstitution(request);
+  const std::string role = !o.portal.empty() ? "portal" : !o.op.empty() ? "operator" : "";
+  auto issued = role.empty() ? (*ca)->IssueInstitution(request)
+                             : (*ca)->IssueRole(role, role == "portal" ? o.portal : o.op, o.days);
   if (!issued.ok()) return Fail(issued.status());
   clinshub::Status written =
       clinshub::access::pki::WriteClientBundle(o.out, *issued, (*ca)->ca_certificate_pem());
   if (!written.ok()) return Fail(written);
-  std::printf("Issued %s for institution %s into %s (cert.pem, key.pem, ca.pem)\n",
-              issued->serial_hex.c_str(), o.institution.c_str(), o.out.c_str());
+  const std::string whom = role.empty() ? "institution " + o.institution
+                                        : role + " " + (role == "portal" ? o.portal : o.op);
+  std::printf("Issued %s for %s into %s (cert.pem, key.pem, ca.pem)\n",
+              issued->serial_hex.c_str(), whom.c_str(), o.out.c_str());
   return 0;
 }
 
@@ -160,6 +175,77 @@ int CertList(const CertOptions& o) {
                 e.not_after.c_str(), e.revoked_at.empty() ? "valid" : "revoked",
                 e.subject.c_str());
   }
+  return 0;
+}
+
+// `clinshub directory load FILE` / `clinshub roster load FILE`: the operator's bulk loads,
+// straight into the store (the server may be running). The whole file is checked first
+// (access/bulk_load.h), so a bad line stores nothing; then entries are committed in batches
+// (loading is idempotent: rerunning after an interruption puts the same rows again).
+struct LoadOptions {
+  std::string file;
+  std::string data_dir = "./data";
+  std::string store;
+};
+
+// Every issue of a rejected file, one per line.
+int Fail(const clinshub::Status& status, const std::string& file) {
+  for (const clinshub::Issue& issue : status.issues()) {
+    std::fprintf(stderr, "%s: %s\n", file.c_str(), issue.message.c_str());
+  }
+  std::fprintf(stderr, "%s: nothing was loaded\n", file.c_str());
+  return 1;
+}
+
+int LoadIntoStore(const LoadOptions& o, bool roster) {
+  std::ifstream in(o.file, std::ios::binary);
+  if (!in) return Fail(clinshub::UnavailableError("Cannot read " + o.file));
+  std::ostringstream text;
+  text << in.rdbuf();
+  const clinshub::access::BulkFormat format = clinshub::access::BulkFormatForPath(o.file);
+  std::vector<clinshub::store::WriteOp> ops;
+  std::string counts;
+  if (roster) {
+    auto parsed = clinshub::access::ParseRoster(text.str(), format);
+    if (!parsed.ok()) return Fail(parsed.status(), o.file);
+    for (auto& e : parsed->entries) ops.emplace_back(clinshub::store::PutRosterEntry{std::move(e)});
+    counts = std::to_string(parsed->persons) + " persons, " + std::to_string(ops.size()) +
+             " identifiers";
+  } else {
+    auto parsed = clinshub::access::ParseDirectory(text.str(), format);
+    if (!parsed.ok()) return Fail(parsed.status(), o.file);
+    for (auto& r : *parsed) ops.emplace_back(clinshub::store::PutInstitution{std::move(r)});
+    counts = std::to_string(ops.size()) + " institutions";
+  }
+  clinshub::SystemClock clock;
+  const std::string location = o.store.empty() ? o.data_dir : o.store;
+  std::error_code ec;
+  if (o.store.empty()) std::filesystem::create_directories(o.data_dir, ec);
+  if (ec) return Fail(clinshub::UnavailableError("Cannot create " + o.data_dir + ": " + ec.message()));
+  auto store = clinshub::store::OpenStore(location, {}, clock);
+  if (!store.ok()) return Fail(store.status());
+  clinshub::store::AuditEvent event;
+  event.time = clock.Now();
+  event.actor_kind = "operator";
+  event.actor = "cli";
+  event.purpose = "HOPERAT";
+  event.action = roster ? "roster-manage" : "directory-manage";
+  event.target = roster ? "$load-roster" : "$load-directory";
+  event.outcome = "permit";
+  event.rule = "operator";
+  event.reason = "clinshub " + std::string(roster ? "roster" : "directory") + " load (" + counts + ")";
+  constexpr size_t kBatch = 20000;
+  for (size_t at = 0; at < ops.size(); at += kBatch) {
+    clinshub::store::WriteBatch batch;
+    const size_t end = std::min(ops.size(), at + kBatch);
+    batch.ops.assign(std::make_move_iterator(ops.begin() + at),
+                     std::make_move_iterator(ops.begin() + end));
+    if (end == ops.size()) batch.ops.emplace_back(clinshub::store::AppendAudit{event});
+    auto committed = (*store)->Commit(std::move(batch));
+    if (!committed.ok()) return Fail(committed.status());
+  }
+  std::printf("loaded %s into %s\n", counts.c_str(),
+              clinshub::store::RedactStoreLocation(location).c_str());
   return 0;
 }
 
@@ -238,8 +324,11 @@ int main(int argc, char** argv) {
   CLI::App* issue = cert->add_subcommand(
       "issue", "Issue an institution client certificate (writes cert.pem, key.pem, ca.pem)");
   issue->add_option("--institution", cert_options.institution,
-                    "10-digit 保険医療機関番号; becomes the subject CN")
-      ->required();
+                    "10-digit 保険医療機関番号; becomes the subject CN");
+  issue->add_option("--portal", cert_options.portal,
+                    "Instead: a patient-portal certificate, subject CN portal:NAME");
+  issue->add_option("--operator", cert_options.op,
+                    "Instead: an operator certificate, subject CN operator:NAME");
   issue->add_option("--name", cert_options.name, "Institution name; becomes the subject O");
   issue->add_option("--out", cert_options.out, "Directory for cert.pem, key.pem and ca.pem")
       ->required();
@@ -280,6 +369,27 @@ int main(int argc, char** argv) {
                 clinshub::store::RedactStoreLocation(location).c_str());
   });
 
+  LoadOptions load_options;
+  int load_exit = 0;
+  for (const bool roster : {false, true}) {
+    CLI::App* group = app.add_subcommand(
+        roster ? "roster" : "directory",
+        roster ? "Load the eligibility roster" : "Load the institution directory");
+    group->require_subcommand(1);
+    CLI::App* load = group->add_subcommand(
+        "load", roster ? "Load identifiers from population NDJSON (clinshub-gen) or CSV "
+                         "(person,system,value,from,to)"
+                       : "Load institutions from NDJSON (clinshub-gen) or CSV (.csv)");
+    load->add_option("FILE", load_options.file, "NDJSON, or CSV when the name ends in .csv")
+        ->required()
+        ->check(CLI::ExistingFile);
+    load->add_option("--data", load_options.data_dir, "Data directory of the default SQLite store")
+        ->capture_default_str();
+    load->add_option("--store", load_options.store,
+                     "Store: a path, sqlite:PATH or postgresql://…; default: SQLite in --data");
+    load->callback([&, roster] { load_exit = LoadIntoStore(load_options, roster); });
+  }
+
   app.add_subcommand("version", "Print the version")->callback([] {
     std::printf("clinshub %s\n", CLINSHUB_VERSION);
   });
@@ -296,6 +406,7 @@ int main(int argc, char** argv) {
     return app.exit(e);
   }
   if (cert->parsed()) return cert_exit;
+  if (app.got_subcommand("directory") || app.got_subcommand("roster")) return load_exit;
   if (migrate->parsed()) return migrate_exit;
   if (serve->parsed()) {
     config.api.software_version = CLINSHUB_VERSION;
