@@ -485,8 +485,9 @@ std::vector<FieldProblem> CheckInstitution(store::InstitutionRecord& r) {
   text("address", r.address, false);
   if (text("kind", r.kind, true)) {
     r.kind = NormaliseForSearch(r.kind);
-    if (r.kind != "hospital" && r.kind != "clinic" && r.kind != "checkup-center") {
-      out.push_back({"kind", "'" + r.kind + "' is not hospital, clinic or checkup-center"});
+    if (r.kind == "checkup-center") r.kind = "checkup";  // clinshub-gen's spelling
+    if (r.kind != "hospital" && r.kind != "clinic" && r.kind != "checkup") {
+      out.push_back({"kind", "'" + r.kind + "' is not hospital, clinic or checkup"});
     }
   }
   if (text("postcode", r.postcode, false) && !r.postcode.empty()) {

@@ -4,7 +4,8 @@
 // problem is reported with its line number and field. Shared by POST /$load-directory,
 // /$load-roster and `clinshub directory|roster load`. Pure functions, thread-safe.
 //
-// Directory columns: code, name, kana, kind (hospital | clinic | checkup-center), postcode
+// Directory columns: code, name, kana, kind (hospital | clinic | checkup; clinshub-gen's
+// checkup-center is read as checkup), postcode
 // (123-4567 or 7 digits), address, phone, emergencyPermission (true/false), active (optional,
 // default true). NDJSON lines may also carry clinshub-gen's informational prefecture and city.
 //

@@ -122,6 +122,9 @@ TEST(CheckInstitutionTest, NormalisesWidthAndPostcode) {
   EXPECT_EQ(r.postcode, "113-0033");
   EXPECT_EQ(r.phone, "03-1234-5678");
   EXPECT_EQ(r.kind, "clinic");
+  r.kind = "checkup-center";  // clinshub-gen's spelling
+  EXPECT_TRUE(CheckInstitution(r).empty());
+  EXPECT_EQ(r.kind, "checkup");
 }
 
 std::string PersonLine(const std::string& person, const std::string& value,

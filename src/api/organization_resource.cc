@@ -163,7 +163,7 @@ Result<store::InstitutionRecord> RecordFromOrganization(const Value& org,
                 std::string(kNameKanaExtension) + " extension)";
     } else if (p.field == "kind" && message == "required") {
       message = "required: a type coding in " + std::string(kInstitutionKindSystem) +
-                " (hospital, clinic or checkup-center)";
+                " (hospital, clinic or checkup)";
     }
     problem(expressions.at(p.field), p.field + ": " + message);
   }

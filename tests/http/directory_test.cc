@@ -79,6 +79,11 @@ class DirectoryTest : public testing::ServerFixture {
   void Configure(server::ServerConfig& config) override {
     config.api.trusted_subject_header = testing::kSubjectHeader;
   }
+  // Every request here names its identity itself (or deliberately none).
+  void SetUp() override {
+    ServerFixture::SetUp();
+    if (client_) client_->SetDefaultHeaders({});
+  }
 
   HttpResponse GetAs(const std::string& subject, const std::string& target) {
     return Must(client_->Get(target, {{testing::kSubjectHeader, subject}}));
