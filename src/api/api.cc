@@ -60,6 +60,12 @@ Api::Api(ApiConfig config, store::Store& store, const Clock& clock, IdGenerator&
   add("DELETE", "/Bundle", "conditional-delete", {}, true, &WithdrawBundle);
   add("POST", "/Bundle/$restore", "operation", {}, true, &RestoreBundle);
   add("GET", "/Bundle/$status", "operation", {}, true, &BundleStatus);
+  // Institution directory and roster (operator loads; everyone searches the directory).
+  add("GET", "/Organization", "search-type", {}, true, &SearchOrganizations);
+  add("GET", "/Organization/{id}", "read", {}, true, &ReadOrganization);
+  add("PUT", "/Organization/{id}", "update", {}, true, &PutOrganization);
+  add("POST", "/$load-directory", "operation", {}, false, &LoadDirectory);
+  add("POST", "/$load-roster", "operation", {}, false, &LoadRoster);
   if (!reads.empty()) {
     add("GET", "/{type}/{id}", "read", reads, true, &ReadResource);
     add("GET", "/{type}/{id}/_history", "history-instance", reads, true, &HistoryInstance);
@@ -99,6 +105,10 @@ Response Api::Handle(Request request) {
 }
 
 Response Api::Dispatch(Request& request, std::string& route_pattern) {
+  if (!config_.trusted_subject_header.empty() && !request.secure && !request.client) {
+    std::optional<std::string_view> subject = request.headers.Get(config_.trusted_subject_header);
+    if (subject && !subject->empty()) request.client = ClientIdentity{std::string(*subject)};
+  }
   RequestTarget target;
   Status parsed = ParseRequestTarget(request.target, target);
   if (!parsed.ok()) return RenderError(&request, parsed);

@@ -1,6 +1,7 @@
 // What the API serves; filled by src/server from the command line / config file.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <set>
 #include <string>
@@ -14,12 +15,19 @@ struct ApiConfig {
   // fullUrls. Empty: derived per request from the Host header and the transport.
   std::string base_url;
   // Resource types with the generic read / vread / history interactions.
-  std::set<std::string> read_types = {"Bundle", "Organization"};
-  // Resource types with generic create / update / delete. Later issues replace these for
-  // clinical data with JP-CLINS submissions and restrict writes by actor.
-  std::set<std::string> write_types = {"Organization"};
+  std::set<std::string> read_types = {"Bundle"};
+  // Resource types with generic create / update / delete (none by default: clinical data is
+  // written as JP-CLINS submissions, the directory by the operator).
+  std::set<std::string> write_types = {};
   // Most versions one history request returns (_count is capped to it).
   size_t max_history_count = 100;
+  // Behind a TLS-terminating proxy on the same host that verifies client certificates against
+  // the hub's CA: the header carrying the verified subject DN (RFC 2253), honoured only on
+  // plain-HTTP requests. Empty (the default): identities come from our own TLS only. The
+  // server refuses to start with it unless bound to loopback.
+  std::string trusted_subject_header;
+  // How long a card-reader consent lets an institution read (SERVICE.md: 24 hours).
+  std::chrono::seconds consent_window{24 * 3600};
   // Transport facts the CapabilityStatement reports (it must tell the truth).
   bool tls = false;
   bool client_certificates_required = false;

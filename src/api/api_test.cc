@@ -17,7 +17,7 @@ class FakeStore final : public store::Store {
     if (id == "gone") return Status::Error(ErrorCode::kGone, "deleted", "deleted");
     if (id != "known") return NotFoundError(type + "/" + id + " not found");
     return store::ResourceVersion{type, id, 3, Timestamp(std::chrono::seconds(1700000000)),
-                                  false, R"({"resourceType":"Organization","id":"known"})"};
+                                  false, R"({"resourceType":"Basic","id":"known"})"};
   }
   Result<store::ResourceVersion> ReadVersion(const std::string& type, const std::string& id,
                                              int64_t) override {
@@ -46,8 +46,8 @@ class ApiTest : public ::testing::Test {
   static ApiConfig MakeConfig() {
     ApiConfig config;
     config.software_version = "9.9.9";
-    config.read_types = {"Organization", "Patient"};
-    config.write_types = {"Organization"};
+    config.read_types = {"Basic", "Patient"};
+    config.write_types = {"Basic"};
     return config;
   }
 
@@ -56,6 +56,7 @@ class ApiTest : public ::testing::Test {
                 std::string body = {}) {
     Request r;
     r.method = std::move(method);
+    r.client = ClientIdentity{"CN=operator:test,O=clinshub,C=JP"};  // generic types: operator only
     r.target = std::move(target);
     for (auto& [n, v] : headers) r.headers.Add(n, v);
     r.body = std::move(body);
@@ -75,24 +76,24 @@ TEST_F(ApiTest, StatusCodesForRoutingAndNegotiation) {
     std::string method, target, header, value;
     int status;
   } cases[] = {
-      {"GET", "/Organization/known", "", "", 200},
-      {"GET", "/Organization/missing", "", "", 404},
-      {"GET", "/Organization/gone", "", "", 410},
-      {"GET", "/Organization/a_b", "", "", 400},
-      {"GET", "/Organization/..%2Fsecret", "", "", 400},
+      {"GET", "/Basic/known", "", "", 200},
+      {"GET", "/Basic/missing", "", "", 404},
+      {"GET", "/Basic/gone", "", "", 410},
+      {"GET", "/Basic/a_b", "", "", 400},
+      {"GET", "/Basic/..%2Fsecret", "", "", 400},
       {"GET", "/Foo/1", "", "", 404},
       {"GET", "/nothing/here/at/all", "", "", 404},
       {"PUT", "/Patient/p1", "Content-Type", "application/fhir+json", 405},
       {"PATCH", "/metadata", "", "", 405},
-      {"GET", "/Organization/known", "Accept", "application/fhir+xml", 406},
-      {"GET", "/Organization/known?_format=xml", "", "", 406},
-      {"GET", "/Organization/known", "Accept", "text/html, */*;q=0.1", 200},
-      {"PUT", "/Organization/o1", "Content-Type", "application/xml", 415},
-      {"POST", "/Organization", "", "", 400},  // no body at all: nothing to type
-      {"GET", "/Organization/known", "If-None-Match", "W/\"3\"", 304},
-      {"GET", "/Organization/known", "If-None-Match", "W/\"2\"", 200},
-      {"GET", "/Organization/known", "If-Modified-Since", "Tue, 14 Nov 2023 22:13:20 GMT", 304},
-      {"GET", "/Organization/known", "If-Modified-Since", "Tue, 14 Nov 2023 22:13:19 GMT", 200},
+      {"GET", "/Basic/known", "Accept", "application/fhir+xml", 406},
+      {"GET", "/Basic/known?_format=xml", "", "", 406},
+      {"GET", "/Basic/known", "Accept", "text/html, */*;q=0.1", 200},
+      {"PUT", "/Basic/o1", "Content-Type", "application/xml", 415},
+      {"POST", "/Basic", "", "", 400},  // no body at all: nothing to type
+      {"GET", "/Basic/known", "If-None-Match", "W/\"3\"", 304},
+      {"GET", "/Basic/known", "If-None-Match", "W/\"2\"", 200},
+      {"GET", "/Basic/known", "If-Modified-Since", "Tue, 14 Nov 2023 22:13:20 GMT", 304},
+      {"GET", "/Basic/known", "If-Modified-Since", "Tue, 14 Nov 2023 22:13:19 GMT", 200},
       {"GET", "/metrics", "Accept", "text/plain;version=0.0.4", 200},
   };
   for (const auto& c : cases) {
@@ -106,26 +107,26 @@ TEST_F(ApiTest, StatusCodesForRoutingAndNegotiation) {
 }
 
 TEST_F(ApiTest, MethodNotAllowedListsAllowedMethods) {
-  Response r = Send("POST", "/Organization/o1");
+  Response r = Send("POST", "/Basic/o1");
   EXPECT_EQ(r.status, 405);
   EXPECT_EQ(r.headers.Get("Allow"), "DELETE, GET, PUT");
 }
 
 TEST_F(ApiTest, ReadSetsETagAndLastModified) {
-  Response r = Send("GET", "/Organization/known");
+  Response r = Send("GET", "/Basic/known");
   EXPECT_EQ(r.headers.Get("ETag"), "W/\"3\"");
   EXPECT_EQ(r.headers.Get("Last-Modified"), "Tue, 14 Nov 2023 22:13:20 GMT");
   EXPECT_EQ(r.headers.Get("Content-Type"), "application/fhir+json; charset=utf-8");
 }
 
 TEST_F(ApiTest, PrettyPrintsOnRequest) {
-  Response r = Send("GET", "/Organization/known?_pretty=true");
+  Response r = Send("GET", "/Basic/known?_pretty=true");
   EXPECT_NE(r.body.find("\n  \"id\""), std::string::npos) << r.body;
 }
 
 TEST_F(ApiTest, ExceptionsBecomeGeneric500) {
-  Response r = Send("PUT", "/Organization/o1", {{"Content-Type", "application/fhir+json"}},
-                    R"({"resourceType":"Organization","id":"o1"})");
+  Response r = Send("PUT", "/Basic/o1", {{"Content-Type", "application/fhir+json"}},
+                    R"({"resourceType":"Basic","id":"o1"})");
   EXPECT_EQ(r.status, 500);
   EXPECT_EQ(r.body.find("secret"), std::string::npos);
 }
@@ -146,7 +147,13 @@ TEST_F(ApiTest, CapabilityStatementListsExactlyTheRegisteredInteractions) {
   EXPECT_EQ(cs->StringAt("fhirVersion"), "4.0.1");
   EXPECT_EQ(cs->Find("software")->StringAt("version"), "9.9.9");
   const fhir::Value& resources = *cs->Find("rest")->items()[0].Find("resource");
-  ASSERT_EQ(resources.items().size(), 3u);
+  auto find = [&](std::string_view type) -> const fhir::Value& {
+    for (const auto& r : resources.items()) {
+      if (r.StringAt("type") == type) return r;
+    }
+    ADD_FAILURE() << "no " << type;
+    return resources.items()[0];
+  };
   auto codes = [](const fhir::Value& resource) {
     std::vector<std::string> out;
     for (const auto& i : resource.Find("interaction")->items()) {
@@ -154,23 +161,24 @@ TEST_F(ApiTest, CapabilityStatementListsExactlyTheRegisteredInteractions) {
     }
     return out;
   };
+  // Bundle (JP-CLINS submissions), Organization (the directory), and the configured types.
+  ASSERT_EQ(resources.items().size(), 4u);
   // JP-CLINS submissions: create on /Bundle, withdrawal as a conditional delete, two operations;
   // read types come from the configuration (this test's configuration has no Bundle reads).
-  EXPECT_EQ(resources.items()[0].StringAt("type"), "Bundle");
-  EXPECT_EQ(codes(resources.items()[0]), (std::vector<std::string>{"create"}));
-  EXPECT_EQ(resources.items()[0].StringAt("conditionalDelete"), "single");
-  EXPECT_EQ(resources.items()[0].Find("operation")->items().size(), 2u);
-  EXPECT_EQ(resources.items()[1].StringAt("type"), "Organization");
-  EXPECT_EQ(codes(resources.items()[1]),
+  EXPECT_EQ(codes(find("Bundle")), (std::vector<std::string>{"create"}));
+  EXPECT_EQ(find("Bundle").StringAt("conditionalDelete"), "single");
+  EXPECT_EQ(find("Bundle").Find("operation")->items().size(), 2u);
+  EXPECT_EQ(codes(find("Organization")),
+            (std::vector<std::string>{"read", "update", "search-type"}));
+  EXPECT_EQ(codes(find("Basic")),
             (std::vector<std::string>{"read", "vread", "update", "delete", "history-instance",
                                       "create"}));
-  EXPECT_EQ(resources.items()[2].StringAt("type"), "Patient");
-  EXPECT_EQ(codes(resources.items()[2]),
+  EXPECT_EQ(codes(find("Patient")),
             (std::vector<std::string>{"read", "vread", "history-instance"}));
 }
 
 TEST_F(ApiTest, MetricsCountRequestsByRoutePattern) {
-  Send("GET", "/Organization/known");
+  Send("GET", "/Basic/known");
   Send("GET", "/Foo/1");
   std::string text = Send("GET", "/metrics").body;
   EXPECT_NE(text.find(R"(clinshub_http_requests_total{method="GET",route="/{type}/{id}",status="200"} 1)"),

@@ -1,39 +1,12 @@
 #include "api/bundle_units.h"
 
+#include "api/access_gate.h"
 #include "clins/extract.h"
 #include "common/japanese_text.h"
 #include "common/sha256.h"
 #include "fhir/json.h"
 
 namespace clinshub::api {
-namespace {
-
-bool IsInstitutionCode(std::string_view s) {
-  if (s.size() != 10) return false;
-  for (char c : s) {
-    if (c < '0' || c > '9') return false;
-  }
-  return true;
-}
-
-}  // namespace
-
-std::string CallerInstitution(const Request& request) {
-  if (!request.client) return {};
-  // RFC 2253 subject: "CN=1312345678,O=…". The CN is the first attribute we issue.
-  std::string_view subject = request.client->certificate_subject;
-  size_t pos = 0;
-  while (pos < subject.size()) {
-    size_t end = subject.find(',', pos);
-    if (end == std::string_view::npos) end = subject.size();
-    std::string_view rdn = subject.substr(pos, end - pos);
-    if (rdn.substr(0, 3) == "CN=" && IsInstitutionCode(rdn.substr(3))) {
-      return std::string(rdn.substr(3));
-    }
-    pos = end + 1;
-  }
-  return {};
-}
 
 Result<Token> ParseToken(std::string_view text, std::string_view parameter) {
   size_t bar = text.find('|');
@@ -70,9 +43,9 @@ Result<store::UnitRecord> FindUnitByQuery(const InteractionContext& ctx, const R
     return MalformedError("At most one patient.identifier is allowed", "patient.identifier");
   }
   if (patients.size() == 1) {
-    Result<Token> patient = ParseToken(patients[0], "patient.identifier");
+    Result<Patient> patient = ResolvePatientParameter(ctx, request, "patient.identifier");
     if (!patient.ok()) return patient.take_status();
-    person_key = NormaliseIdentifier(patient->value);
+    person_key = patient->person_key();
   }
 
   Result<std::vector<store::UnitRecord>> found = ctx.store.FindUnits(unit->system, unit->value);
@@ -96,16 +69,27 @@ Result<store::UnitRecord> FindUnitByQuery(const InteractionContext& ctx, const R
   return std::move(matches[0]);
 }
 
-Result<store::PutUnit> PrepareUnit(const InteractionContext& ctx, const Request& request,
-                                   fhir::Value bundle, clins::SubmissionFacts* facts_out) {
-  clins::ValidationContext validation{CallerInstitution(request), ctx.clock.Now()};
+Result<store::PutUnit> PrepareUnit(const InteractionContext& ctx, const std::string& sender,
+                                   fhir::Value bundle, clins::SubmissionFacts* facts_out,
+                                   const std::string* known_person_key) {
+  clins::ValidationContext validation{sender, ctx.clock.Now()};
   Result<clins::SubmissionFacts> facts = clins::ValidateSubmission(bundle, validation);
   if (!facts.ok()) return facts.take_status();
+  std::string person_key;
+  if (known_person_key != nullptr) {
+    person_key = *known_person_key;
+  } else {
+    Result<Patient> patient = ResolvePatient(
+        ctx, facts->patient_id_system, facts->patient_id_value, ErrorCode::kUnprocessable,
+        "Bundle.entry[" + std::to_string(facts->patient_entry) + "].resource.identifier");
+    if (!patient.ok()) return patient.take_status();
+    person_key = patient->person_key();
+  }
   Result<std::vector<clins::Item>> items = clins::ExtractItems(bundle, *facts);
   if (!items.ok()) return items.take_status();
 
   store::PutUnit put;
-  put.key = {facts->patient_key, facts->bundle_id_system, facts->bundle_id_value};
+  put.key = {person_key, facts->bundle_id_system, facts->bundle_id_value};
   put.institution = facts->institution;
   put.kind = std::string(clins::SubmissionKindName(facts->kind));
   put.addressee = facts->addressee;

@@ -14,11 +14,6 @@
 
 namespace clinshub::api {
 
-// The 10-digit institution code proven by the TLS client certificate (its subject CN), or ""
-// when the request carried no verified certificate (plain-HTTP development mode, until the
-// access-control layer makes certificates mandatory).
-std::string CallerInstitution(const Request& request);
-
 // Splits a token parameter "system|value" (kMalformed naming `parameter` otherwise).
 struct Token {
   std::string system;
@@ -27,13 +22,17 @@ struct Token {
 Result<Token> ParseToken(std::string_view text, std::string_view parameter);
 
 // The units named by `identifier=system|value` (required) and, to disambiguate between
-// persons, `patient.identifier=system|value` (optional). kNotFound when none matches,
+// persons, `patient.identifier=system|value` (optional; resolved through the roster). kNotFound when none matches,
 // kPreconditionFailed when several persons have a unit with that identifier and no patient
 // was named (as FHIR conditional operations answer multiple matches).
 Result<store::UnitRecord> FindUnitByQuery(const InteractionContext& ctx, const Request& request);
 
-// Validates and extracts a parsed submission, ready to commit as one PutUnit.
-Result<store::PutUnit> PrepareUnit(const InteractionContext& ctx, const Request& request,
-                                   fhir::Value bundle, clins::SubmissionFacts* facts_out);
+// Validates a parsed submission from `sender` (the caller's institution code), resolves its
+// patient through the roster (422 if unknown or expired) and extracts its items, ready to
+// commit as one PutUnit.
+// `known_person_key` (restoring a stored unit) skips the roster: the unit keeps its person.
+Result<store::PutUnit> PrepareUnit(const InteractionContext& ctx, const std::string& sender,
+                                   fhir::Value bundle, clins::SubmissionFacts* facts_out,
+                                   const std::string* known_person_key = nullptr);
 
 }  // namespace clinshub::api

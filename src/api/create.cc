@@ -1,4 +1,5 @@
 // https://hl7.org/fhir/R4/http.html#create
+#include "api/access_gate.h"
 #include "api/interactions.h"
 #include "api/write_common.h"
 
@@ -6,6 +7,7 @@ namespace clinshub::api {
 
 Result<Response> CreateResource(const InteractionContext& ctx, const Request& request) {
   std::string type(request.Param("type"));
+  CLINSHUB_RETURN_IF_ERROR(AuthorizeOperator(ctx, request, type));
   Result<fhir::Value> resource = ParseBodyResource(request, type);
   if (!resource.ok()) return resource.take_status();
   // The server assigns the id; any id in the body is ignored, as the spec says.

@@ -1,4 +1,5 @@
 // https://hl7.org/fhir/R4/http.html#delete
+#include "api/access_gate.h"
 #include "api/interactions.h"
 #include "api/resource_id.h"
 #include "api/resource_response.h"
@@ -8,6 +9,7 @@ namespace clinshub::api {
 Result<Response> DeleteResource(const InteractionContext& ctx, const Request& request) {
   std::string type(request.Param("type")), id(request.Param("id"));
   CLINSHUB_RETURN_IF_ERROR(CheckResourceId(id));
+  CLINSHUB_RETURN_IF_ERROR(AuthorizeOperator(ctx, request, type));
   Result<std::optional<int64_t>> if_match = IfMatchVersion(request);
   if (!if_match.ok()) return if_match.take_status();
   store::WriteBatch batch;

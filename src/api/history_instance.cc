@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "api/access_gate.h"
 #include "api/interactions.h"
 #include "api/resource_id.h"
 #include "api/resource_response.h"
@@ -27,6 +28,7 @@ Result<size_t> CountParam(const Request& request, size_t max) {
 Result<Response> HistoryInstance(const InteractionContext& ctx, const Request& request) {
   std::string type(request.Param("type")), id(request.Param("id"));
   CLINSHUB_RETURN_IF_ERROR(CheckResourceId(id));
+  CLINSHUB_RETURN_IF_ERROR(AuthorizeResourceRead(ctx, request, type, id, false));
   Result<size_t> count = CountParam(request, ctx.config.max_history_count);
   if (!count.ok()) return count.take_status();
   Result<std::vector<store::ResourceVersion>> versions = ctx.store.History(type, id, *count);

@@ -36,6 +36,12 @@ Result<Response> SubmitBundle(const InteractionContext& ctx, const Request& requ
 Result<Response> WithdrawBundle(const InteractionContext& ctx, const Request& request);
 Result<Response> RestoreBundle(const InteractionContext& ctx, const Request& request);
 Result<Response> BundleStatus(const InteractionContext& ctx, const Request& request);
+// Institution directory (directory.cc) and eligibility roster (roster_load.cc).
+Result<Response> SearchOrganizations(const InteractionContext& ctx, const Request& request);
+Result<Response> ReadOrganization(const InteractionContext& ctx, const Request& request);
+Result<Response> PutOrganization(const InteractionContext& ctx, const Request& request);
+Result<Response> LoadDirectory(const InteractionContext& ctx, const Request& request);
+Result<Response> LoadRoster(const InteractionContext& ctx, const Request& request);
 Result<Response> Healthz(const InteractionContext& ctx, const Request& request);
 Result<Response> MetricsEndpoint(const InteractionContext& ctx, const Request& request);
 

@@ -1,4 +1,5 @@
 // https://hl7.org/fhir/R4/http.html#read
+#include "api/access_gate.h"
 #include "api/interactions.h"
 #include "api/resource_id.h"
 #include "api/resource_response.h"
@@ -8,6 +9,7 @@ namespace clinshub::api {
 Result<Response> ReadResource(const InteractionContext& ctx, const Request& request) {
   std::string type(request.Param("type")), id(request.Param("id"));
   CLINSHUB_RETURN_IF_ERROR(CheckResourceId(id));
+  CLINSHUB_RETURN_IF_ERROR(AuthorizeResourceRead(ctx, request, type, id, true));
   Result<store::ResourceVersion> current = ctx.store.Read(type, id);
   if (!current.ok()) return current.take_status();
 

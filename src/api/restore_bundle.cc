@@ -1,6 +1,7 @@
 // https://hl7.org/fhir/R4/operations.html — POST /Bundle/$restore?identifier=system|value:
 // 取消UNDO. Re-registers the last version of a withdrawn document, re-validated and
 // re-extracted, as a new version. Only documents can be restored; only by their sender.
+#include "api/access_gate.h"
 #include "api/bundle_units.h"
 #include "api/interactions.h"
 #include "api/resource_response.h"
@@ -21,6 +22,11 @@ bool IsDocumentKind(std::string_view kind) {
 }  // namespace
 
 Result<Response> RestoreBundle(const InteractionContext& ctx, const Request& request) {
+  Result<Caller> caller = IdentifyCaller(ctx, request);
+  if (!caller.ok()) return caller.take_status();
+  store::AuditEvent event = AuditFor(ctx, *caller, access::Action::kSubmit, "", "Bundle");
+  event.action = "restore";
+  CLINSHUB_RETURN_IF_ERROR(Authorize(ctx, *caller, access::Action::kSubmit, {}, event));
   Result<store::UnitRecord> unit = FindUnitByQuery(ctx, request);
   if (!unit.ok()) return unit.take_status();
   if (!IsDocumentKind(unit->kind)) {
@@ -34,8 +40,7 @@ Result<Response> RestoreBundle(const InteractionContext& ctx, const Request& req
                          "The document is registered, not withdrawn: nothing to restore",
                          "identifier");
   }
-  std::string caller = CallerInstitution(request);
-  if (!caller.empty() && caller != unit->institution) {
+  if (caller->actor.id != unit->institution) {
     return Status::Error(ErrorCode::kForbidden, "forbidden",
                          "Only the sending institution may restore this document");
   }
@@ -52,12 +57,16 @@ Result<Response> RestoreBundle(const InteractionContext& ctx, const Request& req
   if (last == nullptr) return InternalError("Withdrawn document has no registered version");
   Result<fhir::Value> bundle = fhir::ParseJson(last->json);
   if (!bundle.ok()) return InternalError("Stored document does not parse");
-  Result<store::PutUnit> put = PrepareUnit(ctx, request, std::move(bundle).value(), nullptr);
+  Result<store::PutUnit> put = PrepareUnit(ctx, unit->institution, std::move(bundle).value(),
+                                           nullptr, &unit->key.person_key);
   if (!put.ok()) return put.take_status();
-  put->institution = unit->institution;
 
+  event.person_key = unit->key.person_key;
+  event.target = "Bundle/" + unit->bundle_id;
+  event.http_status = 200;
   store::WriteBatch batch;
   batch.ops.emplace_back(std::move(put).value());
+  batch.ops.emplace_back(store::AppendAudit{std::move(event)});
   Result<store::CommitResult> committed = ctx.store.Commit(std::move(batch));
   if (!committed.ok()) return committed.take_status();
   const store::ResourceVersion& written = committed->written.at(0);

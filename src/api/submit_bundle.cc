@@ -1,5 +1,6 @@
 // https://hl7.org/fhir/R4/http.html#create — POST /Bundle registers (or replaces) a JP-CLINS
 // reporting unit: validate everything, extract items, commit bundle and items atomically.
+#include "api/access_gate.h"
 #include "api/bundle_units.h"
 #include "api/interactions.h"
 #include "api/resource_response.h"
@@ -20,22 +21,64 @@ std::string_view OutcomeWord(store::UnitOutcome outcome) {
   return "Stored";
 }
 
+// X-Referral-Consent on a referral letter: the sender records the patient's oral consent
+// ("viewable" → 閲覧可) or leaves it to the patient or the recipient's card reader ("pending",
+// the default → 閲覧保留).
+Result<store::ReferralState> SenderReferralConsent(const Request& request) {
+  std::string_view value = request.headers.Get("X-Referral-Consent").value_or("pending");
+  if (value == "pending") return store::ReferralState::kPending;
+  if (value == "viewable") return store::ReferralState::kViewable;
+  return Status::Error(ErrorCode::kMalformed, "value",
+                       "X-Referral-Consent must be 'pending' (閲覧保留) or 'viewable' (閲覧可: the "
+                       "patient consented orally at the sender)",
+                       "X-Referral-Consent");
+}
+
 }  // namespace
 
 Result<Response> SubmitBundle(const InteractionContext& ctx, const Request& request) {
+  Result<Caller> caller = IdentifyCaller(ctx, request);
+  if (!caller.ok()) return caller.take_status();
+  store::AuditEvent event = AuditFor(ctx, *caller, access::Action::kSubmit, "", "Bundle");
+  CLINSHUB_RETURN_IF_ERROR(Authorize(ctx, *caller, access::Action::kSubmit, {}, event));
+  Result<store::ReferralState> referral_consent = SenderReferralConsent(request);
+  if (!referral_consent.ok()) return referral_consent.take_status();
   CLINSHUB_RETURN_IF_ERROR(clins::CheckSubmissionSize(request.body.size()));
   Result<fhir::Value> bundle = ParseBodyResource(request, "Bundle");
   if (!bundle.ok()) return bundle.take_status();
   clins::SubmissionFacts facts;
-  Result<store::PutUnit> put = PrepareUnit(ctx, request, std::move(bundle).value(), &facts);
+  Result<store::PutUnit> put =
+      PrepareUnit(ctx, caller->actor.id, std::move(bundle).value(), &facts);
   if (!put.ok()) return put.take_status();
   const size_t item_count = put->items.size();
+  const store::UnitKey key = put->key;
+  const std::string addressee = put->addressee;
 
   store::WriteBatch batch;
   batch.ops.emplace_back(std::move(put).value());
+  if (!addressee.empty()) {
+    // The addressee becomes a recipient; a resend never takes back a consent already given
+    // or a retrieval already made (non-strict: other states are kept).
+    store::SetReferralState recipient;
+    recipient.unit = key;
+    recipient.recipient = addressee;
+    recipient.state = *referral_consent;
+    recipient.allowed_from = {store::ReferralState::kNone};
+    if (*referral_consent == store::ReferralState::kViewable) {
+      recipient.allowed_from.push_back(store::ReferralState::kPending);
+    }
+    recipient.set_by = "sender";
+    recipient.strict = false;
+    batch.ops.emplace_back(std::move(recipient));
+  }
+  event.person_key = key.person_key;
+  event.target = "Bundle?identifier=" + key.value;
+  event.reason = std::to_string(item_count) + " items";
+  event.http_status = 200;
+  batch.ops.emplace_back(store::AppendAudit{std::move(event)});
   Result<store::CommitResult> committed = ctx.store.Commit(std::move(batch));
   if (!committed.ok()) return committed.take_status();
-  if (committed->written.size() != 1 || committed->unit_outcomes.size() != 1) {
+  if (committed->written.empty() || committed->unit_outcomes.size() != 1) {
     return InternalError("Store reported an unexpected result for one reporting unit");
   }
   const store::ResourceVersion& written = committed->written[0];

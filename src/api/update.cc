@@ -1,4 +1,5 @@
 // https://hl7.org/fhir/R4/http.html#update
+#include "api/access_gate.h"
 #include "api/interactions.h"
 #include "api/resource_id.h"
 #include "api/resource_response.h"
@@ -9,6 +10,7 @@ namespace clinshub::api {
 Result<Response> UpdateResource(const InteractionContext& ctx, const Request& request) {
   std::string type(request.Param("type")), id(request.Param("id"));
   CLINSHUB_RETURN_IF_ERROR(CheckResourceId(id));
+  CLINSHUB_RETURN_IF_ERROR(AuthorizeOperator(ctx, request, type));
   Result<std::optional<int64_t>> if_match = IfMatchVersion(request);
   if (!if_match.ok()) return if_match.take_status();
   Result<fhir::Value> resource = ParseBodyResource(request, type);

@@ -256,6 +256,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
 
   ServerConfig config;
+  int consent_hours = 24;
   std::string log_level = "info";
   CLI::App* serve = app.add_subcommand("serve", "Run the FHIR server");
   serve->option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
@@ -301,6 +302,12 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingFile);
   serve->add_flag("--plain-http", config.plain_http,
                   "Serve unencrypted HTTP (local use and tests only)");
+  serve->add_option("--trusted-subject-header", config.api.trusted_subject_header,
+                    "With --plain-http on loopback behind a TLS proxy that verifies client "
+                    "certificates: the header carrying the verified subject DN");
+  serve->add_option("--consent-hours", consent_hours,
+                    "How long a card-reader consent lets an institution read (default 24)")
+      ->check(CLI::PositiveNumber);
   serve->add_option("--base-url", config.api.base_url,
                     "Public base URL for Location headers (default: from the Host header)");
 
@@ -410,6 +417,7 @@ int main(int argc, char** argv) {
   if (migrate->parsed()) return migrate_exit;
   if (serve->parsed()) {
     config.api.software_version = CLINSHUB_VERSION;
+    config.api.consent_window = std::chrono::hours(consent_hours);
     return Serve(std::move(config), log_level);
   }
   return 0;

@@ -44,11 +44,20 @@ Status ValidateServerConfig(const ServerConfig& config) {
   if (!config.http.tls_client_ca_file.empty() && !tls) {
     return MalformedError("--tls-client-ca needs TLS");
   }
+  if (!config.api.trusted_subject_header.empty() && !config.plain_http) {
+    return MalformedError("--trusted-subject-header is for plain HTTP behind a local TLS proxy");
+  }
+  if (!config.api.trusted_subject_header.empty() && config.http.bind_address != "127.0.0.1" &&
+      config.http.bind_address != "::1" && config.http.bind_address != "localhost") {
+    return MalformedError(
+        "--trusted-subject-header needs a loopback --bind: anyone who can reach the port could "
+        "otherwise claim any identity");
+  }
   return api::ValidateApiConfig(config.api);
 }
 
-Result<std::unique_ptr<ServerApp>> ServerApp::Start(ServerConfig config,
-                                                    spdlog::logger& logger) {
+Result<std::unique_ptr<ServerApp>> ServerApp::Start(ServerConfig config, spdlog::logger& logger,
+                                                    const Clock* clock) {
   CLINSHUB_RETURN_IF_ERROR(ValidateServerConfig(config));
   std::error_code ec;
   std::filesystem::create_directories(config.data_dir, ec);
@@ -57,22 +66,23 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Start(ServerConfig config,
                             ec.message());
   }
   std::unique_ptr<ServerApp> app(new ServerApp(logger));
+  if (clock != nullptr) app->clock_ = clock;
   if (!config.plain_http && config.http.tls_cert_file.empty()) {
-    CLINSHUB_RETURN_IF_ERROR(UseBuiltInPki(config, app->clock_));
+    CLINSHUB_RETURN_IF_ERROR(UseBuiltInPki(config, *app->clock_));
     app->pki_dir_ = PkiDir(config.data_dir);
   }
   const std::string store_location = config.store.empty() ? config.data_dir : config.store;
   store::OpenStoreOptions store_options;
   store_options.connections = config.store_connections;
   Result<std::unique_ptr<store::Store>> store =
-      store::OpenStore(store_location, store_options, app->clock_);
+      store::OpenStore(store_location, store_options, *app->clock_);
   if (!store.ok()) return store.take_status();
   logger.info("store: {}", store::RedactStoreLocation(store_location));
   app->store_ = std::move(store).value();
 
   config.api.tls = !config.http.tls_cert_file.empty();
   config.api.client_certificates_required = !config.http.tls_client_ca_file.empty();
-  app->api_ = std::make_unique<api::Api>(config.api, *app->store_, app->clock_, app->ids_,
+  app->api_ = std::make_unique<api::Api>(config.api, *app->store_, *app->clock_, app->ids_,
                                          app->metrics_, logger);
   app->http_ = std::make_unique<HttpServer>(config.http, *app->api_, app->metrics_, logger);
   CLINSHUB_RETURN_IF_ERROR(app->http_->Start());

@@ -21,13 +21,17 @@ class ServerApp {
  public:
   // Validates the config, creates the data directory, opens the store and starts serving.
   // `logger` must outlive the app.
-  static Result<std::unique_ptr<ServerApp>> Start(ServerConfig config, spdlog::logger& logger);
+  // `clock` (tests move time; must outlive the app) defaults to the system clock.
+  static Result<std::unique_ptr<ServerApp>> Start(ServerConfig config, spdlog::logger& logger,
+                                                  const Clock* clock = nullptr);
   ~ServerApp();  // Shutdown()
 
   uint16_t port() const { return http_->port(); }
   std::string url() const { return http_->url(); }
   // The built-in CA's directory when the server runs on it (see ServerConfig), else empty.
   const std::string& pki_dir() const { return pki_dir_; }
+  // The open store, for tools and tests that seed data beside the API.
+  store::Store& store() { return *store_; }
   // Graceful; see HttpServer::Shutdown. Idempotent.
   void Shutdown();
 
@@ -36,7 +40,8 @@ class ServerApp {
 
   spdlog::logger& logger_;
   std::string pki_dir_;
-  SystemClock clock_;
+  SystemClock system_clock_;
+  const Clock* clock_ = &system_clock_;
   RandomIdGenerator ids_;
   api::Metrics metrics_;
   std::unique_ptr<store::Store> store_;

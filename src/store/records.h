@@ -114,15 +114,17 @@ struct ReferralRecipient {
 };
 
 // Moves (unit, recipient) to `state` if its current state is one of `allowed_from` (kNone: the
-// row does not exist yet); otherwise the batch fails with kConflict naming the current state.
-// If the current state already equals `state` the op succeeds without writing. The transition
-// rules are src/access's; the store only applies them atomically.
+// row does not exist yet); otherwise, if `strict`, the batch fails with kConflict naming the
+// current state, and if not, the op changes nothing. If the current state already equals
+// `state` the op succeeds without writing. The transition rules are src/access's; the store
+// only applies them atomically.
 struct SetReferralState {
   UnitKey unit;
   std::string recipient;
   ReferralState state = ReferralState::kPending;
   std::vector<ReferralState> allowed_from;
   std::string set_by;
+  bool strict = true;
 };
 
 // A letter in an institution's inbox: the recipient row and its unit.

@@ -134,6 +134,9 @@ class Store {
   virtual Result<std::vector<UnitRecord>> FindUnits(const std::string& system,
                                                     const std::string& value);
 
+  // The unit whose Bundle has logical id `bundle_id` (any status); kNotFound if none.
+  virtual Result<UnitRecord> FindUnitByBundleId(const std::string& bundle_id);
+
   // The person's current items (those of registered units), ordered by kind, then clinical
   // date newest first (undated last), then unit and position. Empty if the person has none.
   virtual Result<std::vector<StoredItem>> ListItems(const std::string& person_key);
@@ -182,6 +185,9 @@ inline Result<UnitRecord> Store::ReadUnit(const UnitKey&) {
   return InternalError("this store does not keep reporting units");
 }
 inline Result<std::vector<UnitRecord>> Store::FindUnits(const std::string&, const std::string&) {
+  return InternalError("this store does not keep reporting units");
+}
+inline Result<UnitRecord> Store::FindUnitByBundleId(const std::string&) {
   return InternalError("this store does not keep reporting units");
 }
 inline Result<std::vector<StoredItem>> Store::ListItems(const std::string&) {

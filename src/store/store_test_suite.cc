@@ -746,6 +746,21 @@ TEST_P(StoreContractTest, FindUnitsReturnsEveryPersonsUnitWithThatIdentifier) {
   EXPECT_NE((*found)[0].bundle_id, (*found)[1].bundle_id);
 }
 
+TEST_P(StoreContractTest, FindUnitByBundleIdFindsTheUnitInAnyStatus) {
+  ASSERT_OK(store().Commit(Batch(Unit(Key("A", "person-1"), "a1"))));
+  ASSERT_OK(store().Commit(Batch(Unit(Key("A", "person-2"), "a2"))));
+  ASSERT_OK(store().Commit(Batch(WithdrawUnit{Key("A", "person-2"), kSender})));
+  Result<std::vector<UnitRecord>> found = store().FindUnits(kBundleSystem, "A");
+  ASSERT_OK(found);
+  for (const UnitRecord& u : *found) {
+    Result<UnitRecord> by_id = store().FindUnitByBundleId(u.bundle_id);
+    ASSERT_OK(by_id);
+    EXPECT_EQ(by_id->key, u.key);
+    EXPECT_EQ(by_id->status, u.status);
+  }
+  EXPECT_EQ(store().FindUnitByBundleId("no-such-bundle").status().code(), ErrorCode::kNotFound);
+}
+
 TEST_P(StoreContractTest, ABatchMixingAUnitWithAFailingPreconditionStoresNothing) {
   ASSERT_OK(store().Commit(Put(Patient("taken"))));
   WriteBatch b;

@@ -28,6 +28,13 @@ class HttpIntegrationTest : public testing::ServerFixture {
  protected:
   void Configure(server::ServerConfig& config) override {
     config.http.header_timeout = std::chrono::milliseconds(300);
+    // The generic FHIR interactions, on a non-clinical type the operator manages.
+    config.api.read_types = {"Bundle", "Location"};
+    config.api.write_types = {"Location"};
+  }
+  void SetUp() override {
+    ServerFixture::SetUp();
+    client_->SetDefaultHeaders(AsOperator());
   }
 };
 
@@ -40,46 +47,47 @@ TEST_F(HttpIntegrationTest, MetadataDescribesTheServer) {
   EXPECT_EQ(cs.StringAt("fhirVersion"), "4.0.1");
   EXPECT_EQ(cs.Find("software")->StringAt("name"), "clinshub");
   const auto& resources = cs.Find("rest")->items()[0].Find("resource")->items();
-  ASSERT_EQ(resources.size(), 2u);
+  ASSERT_EQ(resources.size(), 3u);
   EXPECT_EQ(resources[0].StringAt("type"), "Bundle");
   EXPECT_EQ(resources[0].StringAt("conditionalDelete"), "single");
   EXPECT_EQ(resources[0].Find("operation")->items().size(), 2u);
-  EXPECT_EQ(resources[1].StringAt("type"), "Organization");
+  EXPECT_EQ(resources[1].StringAt("type"), "Location");
   EXPECT_EQ(resources[1].Find("interaction")->items().size(), 6u);
+  EXPECT_EQ(resources[2].StringAt("type"), "Organization");
 }
 
 TEST_F(HttpIntegrationTest, ResourceLifecycle) {
-  std::string v1 = R"({"resourceType":"Organization","id":"org-1","name":"東京病院"})";
-  HttpResponse created = Must(client_->SendJson("PUT", "/Organization/org-1", v1));
+  std::string v1 = R"({"resourceType":"Location","id":"org-1","name":"東京病院"})";
+  HttpResponse created = Must(client_->SendJson("PUT", "/Location/org-1", v1));
   ASSERT_EQ(created.status, 201) << created.body;
   EXPECT_EQ(created.Header("ETag"), "W/\"1\"");
-  EXPECT_NE(created.Header("Location").find("/Organization/org-1/_history/1"), std::string::npos);
+  EXPECT_NE(created.Header("Location").find("/Location/org-1/_history/1"), std::string::npos);
   EXPECT_EQ(Json(created).Find("meta")->StringAt("versionId"), "1");
 
-  HttpResponse read = Must(client_->Get("/Organization/org-1"));
+  HttpResponse read = Must(client_->Get("/Location/org-1"));
   EXPECT_EQ(read.status, 200);
   EXPECT_EQ(read.Header("ETag"), "W/\"1\"");
   EXPECT_FALSE(read.Header("Last-Modified").empty());
   EXPECT_EQ(Json(read).StringAt("name"), "東京病院");
 
-  std::string v2 = R"({"resourceType":"Organization","id":"org-1","name":"大阪病院"})";
+  std::string v2 = R"({"resourceType":"Location","id":"org-1","name":"大阪病院"})";
   HttpResponse updated =
-      Must(client_->SendJson("PUT", "/Organization/org-1", v2, {{"If-Match", "W/\"1\""}}));
+      Must(client_->SendJson("PUT", "/Location/org-1", v2, {{"If-Match", "W/\"1\""}}));
   EXPECT_EQ(updated.status, 200);
   EXPECT_EQ(updated.Header("ETag"), "W/\"2\"");
-  EXPECT_EQ(Must(client_->SendJson("PUT", "/Organization/org-1", v2, {{"If-Match", "W/\"1\""}}))
+  EXPECT_EQ(Must(client_->SendJson("PUT", "/Location/org-1", v2, {{"If-Match", "W/\"1\""}}))
                 .status,
             412);
-  EXPECT_EQ(Must(client_->Get("/Organization/org-1", {{"If-None-Match", "W/\"2\""}})).status,
+  EXPECT_EQ(Must(client_->Get("/Location/org-1", {{"If-None-Match", "W/\"2\""}})).status,
             304);
-  EXPECT_EQ(Must(client_->Get("/Organization/org-1", {{"If-None-Match", "W/\"1\""}})).status,
+  EXPECT_EQ(Must(client_->Get("/Location/org-1", {{"If-None-Match", "W/\"1\""}})).status,
             200);
 
-  HttpResponse old = Must(client_->Get("/Organization/org-1/_history/1"));
+  HttpResponse old = Must(client_->Get("/Location/org-1/_history/1"));
   EXPECT_EQ(old.status, 200);
   EXPECT_EQ(Json(old).StringAt("name"), "東京病院");
 
-  HttpResponse history = Must(client_->Get("/Organization/org-1/_history"));
+  HttpResponse history = Must(client_->Get("/Location/org-1/_history"));
   ASSERT_EQ(history.status, 200);
   fhir::Value bundle = Json(history);
   EXPECT_EQ(bundle.StringAt("type"), "history");
@@ -89,41 +97,41 @@ TEST_F(HttpIntegrationTest, ResourceLifecycle) {
   EXPECT_EQ(entries[1].Find("response")->StringAt("etag"), "W/\"1\"");
   EXPECT_EQ(entries[0].Find("request")->StringAt("method"), "PUT");
 
-  HttpResponse deleted = Must(client_->Send("DELETE", "/Organization/org-1"));
+  HttpResponse deleted = Must(client_->Send("DELETE", "/Location/org-1"));
   EXPECT_EQ(deleted.status, 204);
-  EXPECT_EQ(Must(client_->Get("/Organization/org-1")).status, 410);
-  EXPECT_EQ(Must(client_->Get("/Organization/org-1/_history/3")).status, 410);
-  HttpResponse after = Must(client_->Get("/Organization/org-1/_history"));
+  EXPECT_EQ(Must(client_->Get("/Location/org-1")).status, 410);
+  EXPECT_EQ(Must(client_->Get("/Location/org-1/_history/3")).status, 410);
+  HttpResponse after = Must(client_->Get("/Location/org-1/_history"));
   EXPECT_EQ(Json(after).Find("entry")->items()[0].Find("request")->StringAt("method"), "DELETE");
 }
 
 TEST_F(HttpIntegrationTest, CreateAssignsAnId) {
   HttpResponse r = Must(client_->SendJson(
-      "POST", "/Organization", R"({"resourceType":"Organization","id":"ignored","name":"x"})"));
+      "POST", "/Location", R"({"resourceType":"Location","id":"ignored","name":"x"})"));
   ASSERT_EQ(r.status, 201) << r.body;
   std::string id(Json(r).StringAt("id"));
   EXPECT_NE(id, "ignored");
-  EXPECT_NE(r.Header("Location").find("/Organization/" + id + "/_history/1"), std::string::npos);
-  EXPECT_EQ(Must(client_->Get("/Organization/" + id)).status, 200);
+  EXPECT_NE(r.Header("Location").find("/Location/" + id + "/_history/1"), std::string::npos);
+  EXPECT_EQ(Must(client_->Get("/Location/" + id)).status, 200);
 }
 
 TEST_F(HttpIntegrationTest, ErrorStatuses) {
-  const std::string org = R"({"resourceType":"Organization","id":"o1"})";
+  const std::string org = R"({"resourceType":"Location","id":"o1"})";
   const struct {
     std::string method, target, content_type, accept, body;
     int status;
   } cases[] = {
-      {"GET", "/Organization/never", "", "", "", 404},
+      {"GET", "/Location/never", "", "", "", 404},
       {"GET", "/Unknown/1", "", "", "", 404},
-      {"GET", "/Organization/bad_id", "", "", "", 400},
-      {"GET", "/Organization/..%2F..%2Fetc%2Fpasswd", "", "", "", 400},
-      {"PATCH", "/Organization/o1", "", "", "", 405},
+      {"GET", "/Location/bad_id", "", "", "", 400},
+      {"GET", "/Location/..%2F..%2Fetc%2Fpasswd", "", "", "", 400},
+      {"PATCH", "/Location/o1", "", "", "", 405},
       {"GET", "/metadata", "", "application/fhir+xml", "", 406},
       {"GET", "/metadata?_format=xml", "", "", "", 406},
-      {"PUT", "/Organization/o1", "application/fhir+xml", "", "<Organization/>", 415},
-      {"PUT", "/Organization/o1", "application/fhir+json", "", "{not json", 400},
-      {"PUT", "/Organization/o2", "application/fhir+json", "", org, 400},  // id mismatch
-      {"PUT", "/Organization/o1", "application/fhir+json", "",
+      {"PUT", "/Location/o1", "application/fhir+xml", "", "<Location/>", 415},
+      {"PUT", "/Location/o1", "application/fhir+json", "", "{not json", 400},
+      {"PUT", "/Location/o2", "application/fhir+json", "", org, 400},  // id mismatch
+      {"PUT", "/Location/o1", "application/fhir+json", "",
        R"({"resourceType":"Patient","id":"o1"})", 400},
   };
   for (const auto& c : cases) {
@@ -135,7 +143,7 @@ TEST_F(HttpIntegrationTest, ErrorStatuses) {
     EXPECT_EQ(r.status, c.status) << r.body;
     EXPECT_EQ(Json(r).StringAt("resourceType"), "OperationOutcome");
   }
-  EXPECT_EQ(Must(client_->Send("PATCH", "/Organization/o1")).Header("Allow"), "DELETE, GET, PUT");
+  EXPECT_EQ(Must(client_->Send("PATCH", "/Location/o1")).Header("Allow"), "DELETE, GET, PUT");
 }
 
 TEST_F(HttpIntegrationTest, HealthzAndMetrics) {
@@ -143,7 +151,7 @@ TEST_F(HttpIntegrationTest, HealthzAndMetrics) {
   EXPECT_EQ(health.status, 200);
   EXPECT_EQ(Json(health).StringAt("status"), "ok");
   Must(client_->Get("/metadata"));
-  Must(client_->SendJson("PUT", "/Organization/m1", R"({"resourceType":"Organization","id":"m1"})"));
+  Must(client_->SendJson("PUT", "/Location/m1", R"({"resourceType":"Location","id":"m1"})"));
   HttpResponse metrics = Must(client_->Get("/metrics"));
   EXPECT_EQ(metrics.status, 200);
   EXPECT_NE(metrics.body.find(
@@ -166,7 +174,8 @@ TEST_F(HttpIntegrationTest, PipelinedRequestsAreAnsweredInOrder) {
   auto sock = RawSocket::Connect(app_->port());
   ASSERT_TRUE(sock.ok());
   ASSERT_TRUE(sock->SendAll(
-      "GET /Organization/nope HTTP/1.1\r\nHost: x\r\n\r\n"
+      "GET /Location/nope HTTP/1.1\r\nHost: x\r\n"
+      "X-Test-Client-Subject: CN=operator:test\r\n\r\n"
       "GET /metadata HTTP/1.1\r\nHost: x\r\n\r\n"));
   auto responses = sock->ReadResponses(2, kHangGuard);
   ASSERT_EQ(responses.size(), 2u);
@@ -176,7 +185,7 @@ TEST_F(HttpIntegrationTest, PipelinedRequestsAreAnsweredInOrder) {
 
 TEST_F(HttpIntegrationTest, OversizedBodyIs413) {
   std::string body(11 * 1024 * 1024, ' ');
-  HttpResponse r = Must(client_->SendJson("PUT", "/Organization/big", body));
+  HttpResponse r = Must(client_->SendJson("PUT", "/Location/big", body));
   EXPECT_EQ(r.status, 413);
   EXPECT_EQ(Json(r).StringAt("resourceType"), "OperationOutcome");
 }
@@ -185,7 +194,7 @@ TEST_F(HttpIntegrationTest, AnnouncedHugeBodyIsRefusedWithoutWaitingForIt) {
   auto sock = RawSocket::Connect(app_->port());
   ASSERT_TRUE(sock.ok());
   ASSERT_TRUE(sock->SendAll(
-      "PUT /Organization/x HTTP/1.1\r\nHost: x\r\nContent-Type: application/fhir+json\r\n"
+      "PUT /Location/x HTTP/1.1\r\nHost: x\r\nContent-Type: application/fhir+json\r\n"
       "Content-Length: 1073741824\r\n\r\n{\"resourceType\":"));
   auto responses = sock->ReadResponses(1, kHangGuard);
   ASSERT_EQ(responses.size(), 1u);
@@ -194,8 +203,8 @@ TEST_F(HttpIntegrationTest, AnnouncedHugeBodyIsRefusedWithoutWaitingForIt) {
 }
 
 TEST_F(HttpIntegrationTest, LongUrlIs414AndHugeHeaderIs400) {
-  EXPECT_EQ(Must(client_->Get("/Organization/x?q=" + std::string(9000, 'a'))).status, 414);
-  EXPECT_EQ(Must(client_->Get("/Organization/x?q=" + std::string(40000, 'a'))).status, 414);
+  EXPECT_EQ(Must(client_->Get("/Location/x?q=" + std::string(9000, 'a'))).status, 414);
+  EXPECT_EQ(Must(client_->Get("/Location/x?q=" + std::string(40000, 'a'))).status, 414);
   EXPECT_EQ(Must(client_->Get("/metadata", {{"X-Big", std::string(20000, 'b')}})).status, 400);
   // The server still serves new connections afterwards.
   HttpClient fresh("127.0.0.1", app_->port());
@@ -239,10 +248,13 @@ TEST(ClinshubBinaryTest, ServesAndShutsDownGracefullyOnSigterm) {
 
   {
     HttpClient client("127.0.0.1", port);
-    auto r = client.SendJson("PUT", "/Organization/a",
-                             R"({"resourceType":"Organization","id":"a"})");
+    auto r = client.Get("/metadata");
     ASSERT_TRUE(r.ok());
-    EXPECT_EQ(r->status, 201);
+    EXPECT_EQ(r->status, 200);
+    // Without a certificate (and no trusted proxy header configured) nothing is served.
+    auto anonymous = client.Get("/Bundle/some-id");
+    ASSERT_TRUE(anonymous.ok());
+    EXPECT_EQ(anonymous->status, 401);
     // An idle keep-alive connection stays open across the signal; shutdown must close it.
     ASSERT_EQ(kill(pid, SIGTERM), 0);
     int status = 0;

@@ -42,8 +42,22 @@ std::string PercentEncode(std::string_view s) {
 class SubmissionTest : public testing::ServerFixture {
  protected:
   void Configure(server::ServerConfig& config) override { config.http.worker_threads = 8; }
+  void SetUp() override {
+    ServerFixture::SetUp();
+    EnrolPopulation(gen_);
+  }
 
+  // The sender named by Bundle.identifier.value ("<10-digit code>^year^id").
+  static std::string SenderOf(const fhir::Value& bundle) {
+    const fhir::Value* identifier = bundle.Find("identifier");
+    std::string value = identifier ? std::string(identifier->StringAt("value")) : "";
+    return value.size() >= 10 ? value.substr(0, 10) : testing::kDefaultInstitution;
+  }
+
+  // Submits as the bundle's sender, and goes on acting as that institution (the unit
+  // operations and reads that follow are the sender's).
   HttpResponse Submit(const fhir::Value& bundle) {
+    client_->SetDefaultHeaders(As(SenderOf(bundle)));
     return Must(client_->SendJson("POST", "/Bundle", fhir::WriteJson(bundle)));
   }
   static std::string UnitQuery(const GeneratedSubmission& s) {
@@ -204,12 +218,14 @@ TEST_F(SubmissionTest, ConcurrentSendsOfOneUnitEndInOneOfThem) {
   for (size_t i = 0; i < variants.size(); ++i) {
     threads.emplace_back([&, i] {
       HttpClient client("127.0.0.1", app_->port());
-      auto r = client.SendJson("POST", "/Bundle", fhir::WriteJson(variants[i].bundle));
+      auto r = client.SendJson("POST", "/Bundle", fhir::WriteJson(variants[i].bundle),
+                               As(SenderOf(variants[i].bundle)));
       statuses[i] = r.ok() ? r->status : -1;
     });
   }
   for (auto& t : threads) t.join();
   for (int status : statuses) EXPECT_TRUE(status == 200 || status == 201) << status;
+  client_->SetDefaultHeaders(As(SenderOf(s.bundle)));
   fhir::Value status = Json(Must(client_->Get("/Bundle/$status?" + UnitQuery(s))));
   const fhir::Value* bundle_ref = nullptr;
   for (const fhir::Value& p : status.Find("parameter")->items()) {

@@ -146,6 +146,7 @@ Result<HttpResponse> HttpClient::Send(std::string_view method, std::string_view 
   req.target(target);
   req.version(11);
   req.set(http::field::host, s.host + ":" + std::to_string(s.port));
+  for (const auto& [n, v] : default_headers_) req.set(n, v);
   for (const auto& [n, v] : headers) req.set(n, v);
   req.body() = std::move(body);
   if (!req.body().empty() || method == "POST" || method == "PUT") req.prepare_payload();

@@ -52,6 +52,9 @@ class HttpClient {
   Result<HttpResponse> SendJson(std::string_view method, std::string_view target,
                                 std::string body, HeaderList headers = {});
 
+  // Sent with every request unless the call sets the same header (e.g. the test identity).
+  void SetDefaultHeaders(HeaderList headers) { default_headers_ = std::move(headers); }
+
   // Connect (and TLS handshake) now; the error says why it failed.
   Status Connect();
   void Close();
@@ -61,6 +64,7 @@ class HttpClient {
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
+  HeaderList default_headers_;
 };
 
 // A plain TCP socket with deadlines, for malformed or adversarial traffic.

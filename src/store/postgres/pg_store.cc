@@ -107,6 +107,7 @@ const std::vector<StatementSpec>& ReadStatements() {
         {"ping", "SELECT MAX(version) FROM schema_migrations"},
         {"unit", "SELECT " + unit_cols +
                      " FROM unit WHERE person_key = $1 AND id_system = $2 AND id_value = $3"},
+        {"unit_by_bundle", "SELECT " + unit_cols + " FROM unit WHERE bundle_id = $1"},
         {"units_by_identifier", "SELECT " + unit_cols +
                                     " FROM unit WHERE id_system = $1 AND id_value = $2"
                                     " ORDER BY person_key"},
@@ -283,6 +284,13 @@ class PostgresStore final : public Store {
     std::vector<UnitRecord> units;
     for (int i = 0; i < r->size(); ++i) units.push_back(RowToUnit(*r, i));
     return units;
+  }
+
+  Result<UnitRecord> FindUnitByBundleId(const std::string& bundle_id) override {
+    Result<Rows> r = ReadQuery("unit_by_bundle", Params().Text(bundle_id));
+    if (!r.ok()) return r.take_status();
+    if (r->size() == 0) return NotFoundError("No reporting unit has Bundle/" + bundle_id);
+    return RowToUnit(*r, 0);
   }
 
   Result<std::vector<StoredItem>> ListItems(const std::string& person_key) override {

@@ -291,6 +291,7 @@ Status RecordWriter::Apply(const SetReferralState& op, Timestamp now) {
   if (current == op.state) return Status::Ok();
   if (std::find(op.allowed_from.begin(), op.allowed_from.end(), current) ==
       op.allowed_from.end()) {
+    if (!op.strict) return Status::Ok();
     return Status::Error(ErrorCode::kConflict, "conflict",
                          std::string("The referral letter's consent state for ") +
                              op.recipient + " is " + StateName(current) + "; it cannot become " +

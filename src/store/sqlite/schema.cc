@@ -100,8 +100,9 @@ CREATE INDEX item_summary ON item (person_key, kind, clinical_date);
 // institution (the directory) and roster (identifier → person) are the cross-person lookup
 // tables; *_norm columns hold NormaliseForSearch forms so kana/width-insensitive search is an
 // index range or a scan of ~100k short rows. consent, referral_consent and audit lead with
-// person_key like the clinical tables. consent_id, referral_inbox and audit_actor are the
-// deliberate cross-person indexes (consent by id, the addressee's inbox, audit by institution).
+// person_key like the clinical tables. consent_id, referral_inbox, audit_actor and
+// unit_bundle_id are the deliberate cross-person indexes (consent by id, the addressee's inbox,
+// audit by institution, a Bundle read by its logical id).
 // audit.seq is the chain order; the chain itself is in prev_hash/hash (store/audit.h).
 constexpr const char* kHubRecords = R"sql(
 CREATE TABLE institution (
@@ -177,6 +178,7 @@ CREATE TABLE audit (
   hash        TEXT    NOT NULL
 );
 CREATE INDEX audit_person ON audit (person_key, time);
+CREATE INDEX unit_bundle_id ON unit (bundle_id);
 CREATE INDEX audit_actor ON audit (actor, time);
 )sql";
 

@@ -95,6 +95,7 @@ struct ReadConnection {
   std::unique_ptr<Statement> ping;
   std::unique_ptr<Statement> unit;
   std::unique_ptr<Statement> units_by_identifier;
+  std::unique_ptr<Statement> unit_by_bundle;
   std::unique_ptr<Statement> items;
   std::unique_ptr<sqlite::RecordReader> records;
 
@@ -122,6 +123,8 @@ struct ReadConnection {
         {&rc->ping, "SELECT MAX(version) FROM schema_migrations"},
         {&rc->unit, std::string("SELECT ") + kUnitColumns +
                         " FROM unit WHERE person_key = ?1 AND id_system = ?2 AND id_value = ?3"},
+        {&rc->unit_by_bundle,
+         std::string("SELECT ") + kUnitColumns + " FROM unit WHERE bundle_id = ?1"},
         {&rc->units_by_identifier,
          std::string("SELECT ") + kUnitColumns +
              " FROM unit WHERE id_system = ?1 AND id_value = ?2 ORDER BY person_key"},
@@ -347,6 +350,17 @@ class SqliteStore final : public Store {
       units.push_back(RowToUnit(s));
     }
     return units;
+  }
+
+  Result<UnitRecord> FindUnitByBundleId(const std::string& bundle_id) override {
+    ReadLease lease(*this);
+    Statement& s = *lease->unit_by_bundle;
+    ScopedReset reset(s);
+    s.BindText(1, bundle_id);
+    Result<bool> row = s.Step();
+    if (!row.ok()) return row.take_status();
+    if (!*row) return NotFoundError("No reporting unit has Bundle/" + bundle_id);
+    return RowToUnit(s);
   }
 
   Result<std::vector<StoredItem>> ListItems(const std::string& person_key) override {
