@@ -131,4 +131,55 @@ Result<Rows> PgConnection::Run(const std::string& name, const Params& params) {
                name);
 }
 
+Status PgConnection::Pipeline(const std::vector<Call>& calls, std::vector<Rows>& rows,
+                              size_t& failed_at) {
+  rows.clear();
+  failed_at = calls.size();
+  if (calls.empty()) return Status::Ok();
+  auto lost = [&](const std::string& what) {
+    broken_ = true;
+    return UnavailableError("postgres: " + what + ": " + Trimmed(PQerrorMessage(conn_)));
+  };
+  if (PQenterPipelineMode(conn_) != 1) return lost("cannot enter pipeline mode");
+  for (const Call& call : calls) {
+    std::vector<const char*> values = call.params.Pointers();
+    if (PQsendQueryPrepared(conn_, call.name.c_str(), call.params.size(), values.data(),
+                            nullptr, nullptr, 0) != 1) {
+      return lost("sending " + call.name);
+    }
+  }
+  if (PQpipelineSync(conn_) != 1) return lost("sending the pipeline");
+  Status first_error = Status::Ok();
+  rows.reserve(calls.size());
+  for (size_t i = 0; i < calls.size(); ++i) {
+    pg_result* result = PQgetResult(conn_);
+    if (result == nullptr) return lost("reading the result of " + calls[i].name);
+    const ExecStatusType st = PQresultStatus(result);
+    if (st == PGRES_PIPELINE_ABORTED) {
+      PQclear(result);
+      rows.emplace_back(nullptr);
+    } else {
+      Result<Rows> checked = Check(result, calls[i].name);
+      if (checked.ok()) {
+        rows.push_back(std::move(*checked));
+      } else {
+        rows.emplace_back(nullptr);
+        if (first_error.ok()) {
+          first_error = checked.take_status();
+          failed_at = i;
+        }
+        if (broken_) return first_error;
+      }
+    }
+    // Each call's results end with a null result.
+    while (pg_result* extra = PQgetResult(conn_)) PQclear(extra);
+  }
+  pg_result* sync = PQgetResult(conn_);
+  const bool synced = sync != nullptr && PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
+  if (sync != nullptr) PQclear(sync);
+  if (!synced) return lost("pipeline out of step");
+  if (PQexitPipelineMode(conn_) != 1) return lost("cannot leave pipeline mode");
+  return first_error;
+}
+
 }  // namespace clinshub::store::postgres

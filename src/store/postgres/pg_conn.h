@@ -55,6 +55,12 @@ class Rows {
   pg_result* result_;
 };
 
+// One statement of a pipeline (PgConnection::Pipeline).
+struct Call {
+  std::string name;  // a statement prepared on the connection
+  Params params;
+};
+
 class PgConnection {
  public:
   // Connects (conninfo: key=value pairs or a postgresql:// URI). kUnavailable if the server
@@ -72,6 +78,15 @@ class PgConnection {
   // Prepares `sql` as statement `name` on this connection, once.
   Status Prepare(const std::string& name, const std::string& sql);
   Result<Rows> Run(const std::string& name, const Params& params);
+
+  // Sends every call in libpq pipeline mode and reads all their results: one round trip for
+  // the lot. `rows` receives one entry per call (empty for a call that returned no rows or
+  // was skipped). On failure returns the first error and sets `failed_at` to that call's index
+  // (calls.size() if the pipeline itself failed); the server skipped every call after it, and
+  // an open transaction block is then in the aborted state (ROLLBACK TO SAVEPOINT recovers).
+  // Results are read only after everything is sent (blocking mode): callers keep the results
+  // small (command tags and a few rows), so the server never blocks writing to us.
+  Status Pipeline(const std::vector<Call>& calls, std::vector<Rows>& rows, size_t& failed_at);
 
   // False once the connection is lost; the pool then drops it and connects anew.
   bool Healthy() const;

@@ -80,9 +80,99 @@ CREATE TABLE item (
 CREATE INDEX item_summary ON item (person_key, kind, clinical_date DESC NULLS LAST);
 )sql";
 
+// Version 3: the hub's records (as in SQLite's version 3; see store/records.h). institution and
+// roster are the cross-person lookup tables (a reference table and a table distributed by
+// id_value under Citus: docs/scaling.md); the *_norm and *_digits columns hold the
+// NormaliseForSearch forms the store computes (the same C++ as SQLite's), so kana- and
+// width-insensitive search is a LIKE on plain columns; COLLATE "C" makes a prefix LIKE an index
+// range whatever the database's locale.
+// consent, referral_consent and audit lead with person_key like the clinical tables;
+// consent_id, referral_inbox, audit_actor and audit_seq are the deliberate cross-person
+// indexes. audit.seq is the chain order (one global chain per database: the store serialises
+// appends under an advisory lock); the chain itself is prev_hash/hash (store/audit.h).
+constexpr const char* kHubRecords = R"sql(
+CREATE TABLE institution (
+  code            TEXT COLLATE "C" PRIMARY KEY,
+  name            TEXT    NOT NULL,
+  kana            TEXT    NOT NULL,
+  address         TEXT    NOT NULL,
+  postcode        TEXT    NOT NULL,
+  phone           TEXT    NOT NULL,
+  kind            TEXT    NOT NULL,
+  emergency       BOOLEAN NOT NULL,
+  active          BOOLEAN NOT NULL,
+  updated         BIGINT  NOT NULL,
+  name_norm       TEXT COLLATE "C" NOT NULL,
+  kana_norm       TEXT COLLATE "C" NOT NULL,
+  address_norm    TEXT COLLATE "C" NOT NULL,
+  postcode_digits TEXT COLLATE "C" NOT NULL,
+  phone_digits    TEXT COLLATE "C" NOT NULL
+);
+CREATE INDEX institution_name ON institution (name_norm);
+CREATE INDEX institution_kana ON institution (kana_norm);
+CREATE INDEX institution_postcode ON institution (postcode_digits);
+CREATE INDEX institution_phone ON institution (phone_digits);
+CREATE TABLE roster (
+  id_system   TEXT COLLATE "C" NOT NULL,
+  id_value    TEXT COLLATE "C" NOT NULL,
+  person_key  TEXT COLLATE "C" NOT NULL,
+  valid_from  TEXT COLLATE "C" NOT NULL,
+  valid_to    TEXT COLLATE "C" NOT NULL,
+  PRIMARY KEY (id_system, id_value)
+);
+CREATE INDEX roster_person ON roster (person_key, valid_from);
+CREATE TABLE consent (
+  person_key  TEXT COLLATE "C" NOT NULL,
+  consent_id  TEXT COLLATE "C" NOT NULL,
+  institution TEXT COLLATE "C" NOT NULL,
+  method      TEXT   NOT NULL,
+  granted     BIGINT NOT NULL,
+  expires     BIGINT NOT NULL,
+  revoked     BIGINT,
+  PRIMARY KEY (person_key, consent_id)
+);
+CREATE UNIQUE INDEX consent_id ON consent (consent_id);
+CREATE TABLE referral_consent (
+  person_key  TEXT COLLATE "C" NOT NULL,
+  id_system   TEXT COLLATE "C" NOT NULL,
+  id_value    TEXT COLLATE "C" NOT NULL,
+  recipient   TEXT COLLATE "C" NOT NULL,
+  state       SMALLINT NOT NULL CHECK (state IN (1, 2, 3)),
+  set_by      TEXT     NOT NULL,
+  updated     BIGINT   NOT NULL,
+  retrieved   BIGINT,
+  PRIMARY KEY (person_key, id_system, id_value, recipient),
+  FOREIGN KEY (person_key, id_system, id_value) REFERENCES unit (person_key, id_system, id_value)
+);
+CREATE INDEX referral_inbox ON referral_consent (recipient, updated);
+CREATE TABLE audit (
+  person_key   TEXT COLLATE "C" NOT NULL,
+  seq          BIGINT NOT NULL,
+  time         BIGINT NOT NULL,
+  actor_kind   TEXT   NOT NULL,
+  actor        TEXT COLLATE "C" NOT NULL,
+  purpose      TEXT   NOT NULL,
+  action       TEXT   NOT NULL,
+  target       TEXT   NOT NULL,
+  items        TEXT   NOT NULL,
+  hidden_items TEXT   NOT NULL,
+  outcome      TEXT   NOT NULL,
+  http_status  INTEGER NOT NULL,
+  rule         TEXT   NOT NULL,
+  reason       TEXT   NOT NULL,
+  prev_hash    TEXT   NOT NULL,
+  hash         TEXT   NOT NULL,
+  PRIMARY KEY (person_key, seq)
+);
+CREATE UNIQUE INDEX audit_seq ON audit (seq);
+CREATE INDEX audit_person ON audit (person_key, time);
+CREATE INDEX audit_actor ON audit (actor, time);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "resource versions and current-version index", kResourceVersions},
     {2, "reporting units and their per-person items", kReportingUnits},
+    {3, "institution directory, roster, consent, referral consent, audit", kHubRecords},
 };
 
 constexpr const char* kCreateMigrationsTable = R"sql(

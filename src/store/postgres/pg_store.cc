@@ -1,8 +1,12 @@
 #include "store/postgres/pg_store.h"
 
 #include <algorithm>
-#include <cctype>
 #include <atomic>
+#include <cctype>
+#include <chrono>
+#include <map>
+#include <set>
+#include <tuple>
 #include <condition_variable>
 #include <deque>
 #include <future>
@@ -15,28 +19,28 @@
 #include "fhir/json.h"
 #include "store/meta.h"
 #include "store/postgres/pg_conn.h"
+#include "store/postgres/pg_records.h"
 #include "store/postgres/pg_schema.h"
 
 namespace clinshub::store {
 
 namespace {
 
+using postgres::FromMicros;
 using postgres::Params;
 using postgres::PgConnection;
+using postgres::RecordWriter;
 using postgres::Rows;
+using postgres::RowToUnit;
+using postgres::StatementSpec;
+using postgres::ToMicros;
+using postgres::WriteQueue;
 
 // Columns every version query selects, in this order (see RowToVersion).
 constexpr const char* kVersionColumns = "v.version, v.last_updated, v.deleted, v.content";
 
-// Columns every unit query selects, in this order (see RowToUnit).
-constexpr const char* kUnitColumns =
-    "person_key, id_system, id_value, bundle_id, version, status, institution, kind, addressee,"
-    " content_hash, first_registered, last_changed";
-
 std::string Name(const std::string& type, const std::string& id) { return type + "/" + id; }
 
-Timestamp FromMicros(int64_t micros) { return Timestamp(std::chrono::microseconds(micros)); }
-int64_t ToMicros(Timestamp t) { return t.time_since_epoch().count(); }
 
 bool Bool(const Rows& r, int row, int col) { return r.Text(row, col) == "t"; }
 
@@ -50,21 +54,6 @@ ResourceVersion RowToVersion(const Rows& r, int row, const std::string& type,
   v.deleted = Bool(r, row, 2);
   if (!v.deleted) v.json = r.Text(row, 3);
   return v;
-}
-
-UnitRecord RowToUnit(const Rows& r, int row) {
-  UnitRecord u;
-  u.key = UnitKey{r.Text(row, 0), r.Text(row, 1), r.Text(row, 2)};
-  u.bundle_id = r.Text(row, 3);
-  u.version = r.Int64(row, 4);
-  u.status = static_cast<UnitStatus>(r.Int64(row, 5));
-  u.institution = r.Text(row, 6);
-  u.kind = r.Text(row, 7);
-  u.addressee = r.Text(row, 8);
-  u.content_hash = r.Text(row, 9);
-  u.first_registered = FromMicros(r.Int64(row, 10));
-  u.last_changed = FromMicros(r.Int64(row, 11));
-  return u;
 }
 
 std::string UnitName(const UnitKey& key) {
@@ -83,17 +72,12 @@ bool IsBatchError(ErrorCode code) {
          code == ErrorCode::kGone || code == ErrorCode::kConflict;
 }
 
-struct StatementSpec {
-  const char* name;
-  std::string sql;
-};
-
 // Statements of read connections.
 const std::vector<StatementSpec>& ReadStatements() {
   static const std::vector<StatementSpec> statements = [] {
     const std::string cols = kVersionColumns;
-    const std::string unit_cols = kUnitColumns;
-    return std::vector<StatementSpec>{
+    const std::string unit_cols = postgres::UnitColumns();
+    std::vector<StatementSpec> specs{
         {"current", "SELECT " + cols +
                         " FROM resource_current c JOIN resource_version v"
                         " ON v.type = c.type AND v.id = c.id AND v.version = c.version"
@@ -120,6 +104,8 @@ const std::vector<StatementSpec>& ReadStatements() {
          " WHERE i.person_key = $1 AND u.status = 1"
          " ORDER BY i.kind, i.clinical_date DESC NULLS LAST, i.bundle_id, i.ordinal"},
     };
+    postgres::AddRecordReadStatements(specs);
+    return specs;
   }();
   return statements;
 }
@@ -128,8 +114,8 @@ const std::vector<StatementSpec>& ReadStatements() {
 // resource or unit waits for our transaction instead of reading a stale version.
 const std::vector<StatementSpec>& WriteStatements() {
   static const std::vector<StatementSpec> statements = [] {
-    const std::string unit_cols = kUnitColumns;
-    return std::vector<StatementSpec>{
+    const std::string unit_cols = postgres::UnitColumns();
+    std::vector<StatementSpec> specs{
         {"begin", "BEGIN"},
         {"commit", "COMMIT"},
         {"savepoint", "SAVEPOINT batch"},
@@ -164,6 +150,8 @@ const std::vector<StatementSpec>& WriteStatements() {
          " code, text, clinical_date, flags, institution, registered, json)"
          " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"},
     };
+    RecordWriter::AddStatements(specs);
+    return specs;
   }();
   return statements;
 }
@@ -195,7 +183,7 @@ Result<std::unique_ptr<PgConnection>> ConnectPrepared(const Target& target,
 
 Status Done(Result<Rows> r) { return r.ok() ? Status::Ok() : r.take_status(); }
 
-class PostgresStore final : public Store {
+class PostgresStore final : public Store, private postgres::RecordReads {
  public:
   PostgresStore(const PostgresOptions& options, const Clock& clock,
                 std::unique_ptr<PgConnection> writer,
@@ -319,6 +307,41 @@ class PostgresStore final : public Store {
     return items;
   }
 
+  Result<InstitutionRecord> ReadInstitution(const std::string& code) override {
+    return postgres::ReadInstitution(*this, code);
+  }
+  Result<std::vector<InstitutionRecord>> SearchInstitutions(const InstitutionQuery& q) override {
+    return postgres::SearchInstitutions(*this, q);
+  }
+  Result<RosterEntry> ResolveIdentifier(const std::string& system,
+                                        const std::string& value) override {
+    return postgres::ResolveIdentifier(*this, system, value);
+  }
+  Result<std::vector<RosterEntry>> ListRosterEntries(const std::string& person_key) override {
+    return postgres::ListRosterEntries(*this, person_key);
+  }
+  Result<ConsentRecord> ReadConsent(const std::string& id) override {
+    return postgres::ReadConsent(*this, id);
+  }
+  Result<std::vector<ConsentRecord>> ListConsents(const std::string& person_key) override {
+    return postgres::ListConsents(*this, person_key);
+  }
+  Result<std::vector<ReferralRecipient>> ListReferralRecipients(const UnitKey& unit) override {
+    return postgres::ListReferralRecipients(*this, unit);
+  }
+  Result<std::vector<ReferralRecipient>> ListReferralsOfPerson(
+      const std::string& person_key) override {
+    return postgres::ListReferralsOfPerson(*this, person_key);
+  }
+  Result<std::vector<InboxEntry>> ListInbox(const std::string& recipient,
+                                            size_t limit) override {
+    return postgres::ListInbox(*this, recipient, limit);
+  }
+  Result<std::vector<AuditEvent>> ListAudit(const AuditQuery& query) override {
+    return postgres::ListAudit(*this, query);
+  }
+  Result<AuditVerification> VerifyAudit() override { return postgres::VerifyAudit(*this); }
+
   Status Ping() override { return Done(ReadQuery("ping", Params())); }
 
   // PostgreSQL checksums its own pages; what can go wrong above it is the store's invariants.
@@ -428,6 +451,19 @@ class PostgresStore final : public Store {
     return lease->Run(name, params);
   }
 
+  // postgres::RecordReads, for the records' reads (pg_records.cc).
+  Result<Rows> Prepared(const char* name, const Params& params) override {
+    return ReadQuery(name, params);
+  }
+  Result<Rows> AdHoc(const std::string& sql, const Params& params) override {
+    ReadLease lease(*this);
+    CLINSHUB_RETURN_IF_ERROR(lease.Ensure());
+    Result<Rows> r = lease->Query(sql, params);
+    if (r.ok() || lease->Healthy()) return r;
+    CLINSHUB_RETURN_IF_ERROR(lease.Ensure());
+    return lease->Query(sql, params);
+  }
+
   void WriterLoop() {
     while (true) {
       Group group;
@@ -444,8 +480,10 @@ class PostgresStore final : public Store {
     }
   }
 
-  Status Run(const char* name, const Params& params = {}) {
-    return Done(writer_->Run(name, params));
+  // Queues a write on the group's pipeline (WriteQueue): it goes out with the next read.
+  Status Run(const char* name, Params params = {}) {
+    q_.Queue(name, std::move(params));
+    return Status::Ok();
   }
 
   // Connects the writer if it has no live connection.
@@ -458,36 +496,97 @@ class PostgresStore final : public Store {
     return Status::Ok();
   }
 
-  // One transaction, one WAL flush, for every batch in the group.
+  static bool HasAudit(const WriteBatch& batch) {
+    return std::any_of(batch.ops.begin(), batch.ops.end(), [](const WriteOp& op) {
+      return std::holds_alternative<AppendAudit>(op);
+    });
+  }
+
+  // One transaction, one WAL flush, for every batch in the group. Statements travel in
+  // pipelines (WriteQueue): BEGIN, the audit lock and the first batch's SAVEPOINT and reads go
+  // in one round trip; each batch's writes, its RELEASE (and, for the last, COMMIT) in
+  // another; a batch needs more only for reads that depend on its own earlier ops.
   void CommitGroup(Group& group) {
-    Status begun = EnsureWriter();
-    if (begun.ok()) begun = Run("begin");
-    if (!begun.ok() && writer_ != nullptr && !writer_->Healthy()) {
-      // The connection died while idle (server restarted): nothing was sent, so BEGIN on a
-      // fresh connection is safe.
-      begun = EnsureWriter();
-      if (begun.ok()) begun = Run("begin");
+    Status ready = EnsureWriter();
+    if (!ready.ok()) return AbortGroup(group, group.size(), ready);
+    q_.Reset(writer_.get());
+    records_.BeginGroup();
+    if (std::chrono::steady_clock::now() - last_used_ > kIdleCheck) {
+      // The connection sat idle: the server may have dropped it (a restart). BEGIN alone
+      // first, and on a fresh connection if that fails, before any batch is applied.
+      Run("begin");
+      Status begun = q_.Flush();
+      if (!begun.ok() && !writer_->Healthy()) {
+        begun = EnsureWriter();
+        if (begun.ok()) {
+          q_.Reset(writer_.get());
+          Run("begin");
+          begun = q_.Flush();
+        }
+      }
+      if (!begun.ok()) return AbortGroup(group, group.size(), begun);
+    } else {
+      Run("begin");
     }
-    if (!begun.ok()) return AbortGroup(group, group.size(), begun);
+    // Audit appends of every process sharing the database are serialised here, before any row
+    // lock of the group is taken, so the two kinds of lock are always taken in one order.
+    if (std::any_of(group.begin(), group.end(),
+                    [](const auto& pending) { return HasAudit(pending->batch); })) {
+      Run(postgres::kAuditLockName);
+    }
     std::vector<Result<CommitResult>> results;
     results.reserve(group.size());
     for (size_t i = 0; i < group.size(); ++i) {
-      Status sp = Run("savepoint");
-      if (!sp.ok()) return AbortGroup(group, i, sp);
+      const bool last = i + 1 == group.size();
+      const size_t before_savepoint = q_.size();
+      const uint64_t flushes = q_.flushes();
+      Run("savepoint");
+      current_.clear();
+      units_.clear();
+      records_.BeginBatch();
       Result<CommitResult> applied = ApplyBatch(group[i]->batch);
+      size_t commit_at = SIZE_MAX;
+      if (applied.ok()) {
+        Run("release");
+        if (last) {
+          commit_at = q_.size();
+          Run("commit");
+        }
+        size_t failed_at = 0;
+        Status sent = q_.Flush(&failed_at);
+        if (!sent.ok()) {
+          if (failed_at >= commit_at) return AbortGroup(group, group.size(), sent);
+          applied = sent;  // one of the batch's own writes failed
+        }
+      }
       if (!applied.ok()) {
         if (!IsBatchError(applied.status().code())) {
           return AbortGroup(group, i, applied.status());
         }
-        Status undone = Run("rollback_to");
-        if (!undone.ok()) return AbortGroup(group, i, undone);
+        records_.RollbackBatch();
+        current_.clear();
+        units_.clear();
+        if (q_.flushes() == flushes) {
+          // Nothing of this batch reached the server, not even its SAVEPOINT: drop it.
+          q_.Truncate(before_savepoint);
+        } else {
+          q_.Truncate(0);
+          Run("rollback_to");
+          Run("release");
+        }
+        if (last) {
+          commit_at = q_.size();
+          Run("commit");
+        }
+        size_t failed_at = 0;
+        Status undone = q_.Flush(&failed_at);
+        if (!undone.ok()) {
+          return AbortGroup(group, failed_at >= commit_at ? group.size() : i, undone);
+        }
       }
-      Status released = Run("release");
-      if (!released.ok()) return AbortGroup(group, i, released);
       results.push_back(std::move(applied));
     }
-    Status committed = Run("commit");
-    if (!committed.ok()) return AbortGroup(group, group.size(), committed);
+    last_used_ = std::chrono::steady_clock::now();
     transactions_.fetch_add(1);
     for (size_t i = 0; i < group.size(); ++i) {
       (results[i].ok() ? batches_committed_ : batches_failed_).fetch_add(1);
@@ -499,6 +598,7 @@ class PostgresStore final : public Store {
   // `culprit` (if any) gets the cause itself; the others learn that nothing of theirs was
   // written (as far as we know: a lost COMMIT may have landed) and may retry.
   void AbortGroup(Group& group, size_t culprit, const Status& cause) {
+    q_.Reset(nullptr);
     if (writer_ != nullptr && writer_->Healthy()) {
       if (!writer_->Idle()) (void)writer_->Exec("ROLLBACK");
     } else {
@@ -515,9 +615,51 @@ class PostgresStore final : public Store {
     }
   }
 
+  // Queues the reads the batch's ops will need (current versions, units, record states) so
+  // that they travel in one pipeline, and sends them.
+  Status Prefetch(const WriteBatch& batch) {
+    const size_t queued = q_.size();
+    std::set<std::pair<std::string, std::string>> resources;
+    std::set<std::tuple<std::string, std::string, std::string>> units;
+    for (const WriteOp& op : batch.ops) {
+      std::visit(
+          [&](const auto& o) {
+            using Op = std::decay_t<decltype(o)>;
+            if constexpr (std::is_same_v<Op, PutResource>) {
+              Result<ResourceName> name = NameOf(o.resource);
+              if (name.ok()) resources.emplace(name->type, name->id);
+            } else if constexpr (std::is_same_v<Op, DeleteResource>) {
+              resources.emplace(o.type, o.id);
+            } else if constexpr (std::is_same_v<Op, PutUnit> || std::is_same_v<Op, WithdrawUnit>) {
+              units.emplace(o.key.person_key, o.key.system, o.key.value);
+            } else if constexpr (std::is_same_v<Op, PutInstitution> ||
+                                 std::is_same_v<Op, PutRosterEntry>) {
+              // blind writes
+            } else {
+              records_.Prefetch(o);
+            }
+          },
+          op);
+    }
+    for (const auto& [type, id] : resources) {
+      q_.Queue("select_current", Params().Text(type).Text(id), [this, type, id](const Rows& r) {
+        current_.emplace(std::make_pair(type, id), ToCurrent(r));
+      });
+    }
+    for (const auto& [person, system, value] : units) {
+      q_.Queue("select_unit", Params().Text(person).Text(system).Text(value),
+               [this, key = UnitKey{person, system, value}](const Rows& r) {
+                 units_.emplace(CacheKey(key), ToUnit(r));
+               });
+    }
+    if (q_.size() == queued) return Status::Ok();
+    return q_.Flush();
+  }
+
   Result<CommitResult> ApplyBatch(WriteBatch& batch) {
     // One instant per batch, read inside the transaction, so all its versions share it.
     const Timestamp now = clock_.Now();
+    CLINSHUB_RETURN_IF_ERROR(Prefetch(batch));
     CommitResult result;
     result.written.reserve(batch.ops.size());
     for (WriteOp& op : batch.ops) {
@@ -532,8 +674,12 @@ class PostgresStore final : public Store {
               return ApplyPutUnit(o, now, result);
             } else if constexpr (std::is_same_v<Op, WithdrawUnit>) {
               return ApplyWithdrawUnit(o, now, result);
+            } else if constexpr (std::is_same_v<Op, PutInstitution> ||
+                                 std::is_same_v<Op, SetReferralState> ||
+                                 std::is_same_v<Op, AppendAudit>) {
+              return RecordOp(records_.Apply(o, now));
             } else {
-              return InternalError("the PostgreSQL store does not implement this write yet");
+              return RecordOp(records_.Apply(o));
             }
           },
           op);
@@ -541,6 +687,24 @@ class PostgresStore final : public Store {
       result.written.push_back(std::move(*written));
     }
     return result;
+  }
+
+  // Ops on the hub's records report an empty entry (store.h, CommitResult).
+  static Result<ResourceVersion> RecordOp(Status applied) {
+    if (!applied.ok()) return applied;
+    return ResourceVersion{};
+  }
+
+  static std::tuple<std::string, std::string, std::string> CacheKey(const UnitKey& key) {
+    return {key.person_key, key.system, key.value};
+  }
+  static std::optional<CurrentRow> ToCurrent(const Rows& r) {
+    if (r.size() == 0) return std::nullopt;
+    return CurrentRow{r.Int64(0, 0), Bool(r, 0, 1), FromMicros(r.Int64(0, 2))};
+  }
+  static std::optional<UnitRecord> ToUnit(const Rows& r) {
+    if (r.size() == 0) return std::nullopt;
+    return RowToUnit(r, 0);
   }
 
   // Register, replace or idempotently accept a unit, inside the caller's savepoint.
@@ -562,6 +726,9 @@ class PostgresStore final : public Store {
       }
     }
     const std::string bundle_id = existing.has_value() ? existing->bundle_id : ids_.NewId();
+    // A freshly allocated id has no versions: no need to ask (were it ever to collide, the
+    // version insert would fail with kConflict).
+    if (!existing.has_value()) current_.emplace(std::make_pair("Bundle", bundle_id), std::nullopt);
     SetId(put.bundle, bundle_id);
     PutResource bundle_put{std::move(put.bundle),
                            existing.has_value() ? std::nullopt : std::optional<int64_t>(0)};
@@ -636,14 +803,16 @@ class PostgresStore final : public Store {
   }
 
   Result<std::optional<UnitRecord>> LoadUnit(const UnitKey& key) {
-    Result<Rows> r = writer_->Run(
-        "select_unit", Params().Text(key.person_key).Text(key.system).Text(key.value));
+    auto cached = units_.find(CacheKey(key));
+    if (cached != units_.end()) return cached->second;
+    Result<Rows> r =
+        q_.Read("select_unit", Params().Text(key.person_key).Text(key.system).Text(key.value));
     if (!r.ok()) return r.take_status();
-    if (r->size() == 0) return std::optional<UnitRecord>();
-    return std::optional<UnitRecord>(RowToUnit(*r, 0));
+    return units_.emplace(CacheKey(key), ToUnit(*r)).first->second;
   }
 
   Status UpsertUnit(const UnitRecord& u) {
+    units_[CacheKey(u.key)] = u;
     return Run("upsert_unit", Params()
                                   .Text(u.key.person_key)
                                   .Text(u.key.system)
@@ -683,7 +852,7 @@ class PostgresStore final : public Store {
         .Text(institution)
         .Int64(ToMicros(registered))
         .Text(item.json);
-    return Run("insert_item", p);
+    return Run("insert_item", std::move(p));
   }
 
   Result<ResourceVersion> ApplyPut(PutResource& put, Timestamp now) {
@@ -747,11 +916,11 @@ class PostgresStore final : public Store {
   }
 
   Result<std::optional<CurrentRow>> LoadCurrent(const std::string& type, const std::string& id) {
-    Result<Rows> r = writer_->Run("select_current", Params().Text(type).Text(id));
+    auto cached = current_.find(std::make_pair(type, id));
+    if (cached != current_.end()) return cached->second;
+    Result<Rows> r = q_.Read("select_current", Params().Text(type).Text(id));
     if (!r.ok()) return r.take_status();
-    if (r->size() == 0) return std::optional<CurrentRow>();
-    return std::optional<CurrentRow>(
-        CurrentRow{r->Int64(0, 0), Bool(*r, 0, 1), FromMicros(r->Int64(0, 2))});
+    return current_.emplace(std::make_pair(type, id), ToCurrent(*r)).first->second;
   }
 
   // Writes the version and points resource_current at it (same transaction).
@@ -767,7 +936,8 @@ class PostgresStore final : public Store {
     } else {
       version.Null();
     }
-    CLINSHUB_RETURN_IF_ERROR(Run("insert_version", version));
+    CLINSHUB_RETURN_IF_ERROR(Run("insert_version", std::move(version)));
+    current_[std::make_pair(v.type, v.id)] = CurrentRow{v.version, v.deleted, v.last_updated};
     return Run("upsert_current", Params()
                                      .Text(v.type)
                                      .Text(v.id)
@@ -782,6 +952,15 @@ class PostgresStore final : public Store {
   IdGenerator& ids_;
   const size_t max_group_batches_;
   std::unique_ptr<PgConnection> writer_;  // touched only by writer_thread_; null when lost
+  // The writer thread's state (touched only by it): the group's pipeline, the record ops, and
+  // what this batch has read or written (resource_current rows, unit rows).
+  WriteQueue q_;
+  RecordWriter records_{q_};
+  std::map<std::pair<std::string, std::string>, std::optional<CurrentRow>> current_;
+  std::map<std::tuple<std::string, std::string, std::string>, std::optional<UnitRecord>> units_;
+  // A writer connection idle longer than this gets a lone BEGIN first (CommitGroup).
+  static constexpr std::chrono::milliseconds kIdleCheck{200};
+  std::chrono::steady_clock::time_point last_used_{};
 
   std::mutex read_mu_;
   std::condition_variable read_cv_;
