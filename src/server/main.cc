@@ -1,5 +1,5 @@
 // clinshub: the command-line entry point. Sub-commands: serve, cert, migrate, directory,
-// roster, version.
+// roster, bench (tools/loadtest), version.
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -17,6 +17,8 @@
 
 #include "access/bulk_load.h"
 #include "access/pki/certificate_authority.h"
+#include "loadtest/bench_command.h"
+#include "server/audit_command.h"
 #include "server/server_app.h"
 #include "server/signal_waiter.h"
 #include "store/open_store.h"
@@ -397,6 +399,12 @@ int main(int argc, char** argv) {
     load->callback([&, roster] { load_exit = LoadIntoStore(load_options, roster); });
   }
 
+  int audit_exit = 0;
+  CLI::App* audit = clinshub::server::AddAuditCommand(app, audit_exit);
+
+  int bench_exit = 0;
+  CLI::App* bench = clinshub::loadtest::AddBenchCommand(app, bench_exit);  // tools/loadtest
+
   app.add_subcommand("version", "Print the version")->callback([] {
     std::printf("clinshub %s\n", CLINSHUB_VERSION);
   });
@@ -415,6 +423,8 @@ int main(int argc, char** argv) {
   if (cert->parsed()) return cert_exit;
   if (app.got_subcommand("directory") || app.got_subcommand("roster")) return load_exit;
   if (migrate->parsed()) return migrate_exit;
+  if (bench->parsed()) return bench_exit;
+  if (audit->parsed()) return audit_exit;
   if (serve->parsed()) {
     config.api.software_version = CLINSHUB_VERSION;
     config.api.consent_window = std::chrono::hours(consent_hours);

@@ -1,0 +1,74 @@
+// `clinshub bench` at a tiny size against a server it spawns: it must finish, report no failed
+// request, and print JSON that parses. No timing is checked (benchmarks are not tests).
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "fhir/json.h"
+
+namespace clinshub::loadtest {
+namespace {
+
+struct BenchRun {
+  int exit_code = -1;
+  std::string out;
+};
+
+BenchRun RunBench(const std::string& args) {
+  const std::string command = std::string(CLINSHUB_BINARY_DIR) + "/clinshub bench " + args;
+  BenchRun run;
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (pipe == nullptr) return run;
+  char buf[4096];
+  for (size_t n; (n = std::fread(buf, 1, sizeof buf, pipe)) > 0;) run.out.append(buf, n);
+  const int status = ::pclose(pipe);
+  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return run;
+}
+
+uint64_t Integer(const fhir::Value& v, std::string_view key) {
+  const fhir::Value* field = v.Find(key);
+  return field != nullptr && field->is_number() ? std::stoull(field->text()) : 0;
+}
+
+TEST(LoadTool, SpawnedTinyRunHasNoErrorsAndPrintsJson) {
+  BenchRun run = RunBench("--spawn --persons 20 --seed 7 -c 4 --duration 0.5 --json --quiet");
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  Result<fhir::Value> json = fhir::ParseJson(run.out);
+  ASSERT_TRUE(json.ok()) << json.status().ToString() << "\n" << run.out;
+  EXPECT_EQ(Integer(*json, "errors"), 0u);
+
+  const fhir::Value* generated = json->Find("generated");
+  ASSERT_NE(generated, nullptr);
+  const uint64_t bundles = Integer(*generated, "bundles");
+  EXPECT_GT(bundles, 0u);
+
+  const fhir::Value* workloads = json->Find("workloads");
+  ASSERT_NE(workloads, nullptr);
+  bool ingested = false, read = false;
+  for (const fhir::Value& w : workloads->items()) {
+    if (w.StringAt("name") == "ingest") {
+      ingested = true;
+      EXPECT_EQ(Integer(w, "ok"), bundles) << "every generated bundle is stored";
+    }
+    if (w.StringAt("name") == "read") read = Integer(w, "ok") > 0;
+  }
+  EXPECT_TRUE(ingested);
+  EXPECT_TRUE(read);
+
+  const fhir::Value* server = json->Find("server");
+  ASSERT_NE(server, nullptr);
+  EXPECT_GT(Integer(*server, "rss_bytes"), 0u);
+  EXPECT_GT(Integer(*server, "disk_bytes"), 0u);
+}
+
+TEST(LoadTool, RefusesWithoutATarget) {
+  BenchRun run = RunBench("--persons 1 --quiet 2>/dev/null");
+  EXPECT_EQ(run.exit_code, 1);
+}
+
+}  // namespace
+}  // namespace clinshub::loadtest
