@@ -92,6 +92,17 @@ Result<Patient> ResolvePatientParameter(const InteractionContext& ctx, const Req
   return ResolvePatient(ctx, token->system, token->value, ErrorCode::kNotFound, parameter);
 }
 
+std::pair<std::string, std::string> CurrentRosterIdentifier(const InteractionContext& ctx,
+                                                            const std::string& person_key) {
+  Result<std::vector<store::RosterEntry>> entries = ctx.store.ListRosterEntries(person_key);
+  if (!entries.ok() || entries->empty()) return {"", ""};
+  const store::RosterEntry* best = &entries->back();
+  for (const store::RosterEntry& e : *entries) {
+    if (e.valid_to.empty()) best = &e;
+  }
+  return {best->system, best->value_normalised};
+}
+
 Result<bool> HasActiveConsent(const InteractionContext& ctx, const std::string& person_key,
                               const std::string& institution) {
   Result<std::vector<store::ConsentRecord>> consents = ctx.store.ListConsents(person_key);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <string_view>
 #include <vector>
 
@@ -48,6 +49,11 @@ Result<Patient> ResolvePatient(const InteractionContext& ctx, std::string_view s
 // Resolves the `parameter` query parameter ("system|value", required, exactly once).
 Result<Patient> ResolvePatientParameter(const InteractionContext& ctx, const Request& request,
                                         std::string_view parameter);
+
+// The identifier to show for a person (the current roster entry, else the latest), as
+// {system, normalised value}; empty strings if the roster has none.
+std::pair<std::string, std::string> CurrentRosterIdentifier(const InteractionContext& ctx,
+                                                            const std::string& person_key);
 
 // True when `institution` holds an unexpired, unrevoked consent for the person.
 Result<bool> HasActiveConsent(const InteractionContext& ctx, const std::string& person_key,

@@ -60,6 +60,15 @@ Api::Api(ApiConfig config, store::Store& store, const Clock& clock, IdGenerator&
   add("DELETE", "/Bundle", "conditional-delete", {}, true, &WithdrawBundle);
   add("POST", "/Bundle/$restore", "operation", {}, true, &RestoreBundle);
   add("GET", "/Bundle/$status", "operation", {}, true, &BundleStatus);
+  add("GET", "/Bundle/$inbox", "operation", {}, true, &ReferralInbox);
+  add("POST", "/Bundle/$referral-consent", "operation", {}, true, &ReferralConsent);
+  // Consent, the patient summary and the audit trail.
+  add("POST", "/Consent", "create", {}, true, &CreateConsent);
+  add("GET", "/Consent", "search-type", {}, true, &SearchConsents);
+  add("GET", "/Consent/{id}", "read", {}, true, &ReadConsent);
+  add("DELETE", "/Consent/{id}", "delete", {}, true, &RevokeConsent);
+  add("GET", "/Patient/$summary", "operation", {}, true, &PatientSummary);
+  add("GET", "/AuditEvent", "search-type", {}, true, &SearchAuditEvents);
   // Institution directory and roster (operator loads; everyone searches the directory).
   add("GET", "/Organization", "search-type", {}, true, &SearchOrganizations);
   add("GET", "/Organization/{id}", "read", {}, true, &ReadOrganization);

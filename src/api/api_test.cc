@@ -161,13 +161,17 @@ TEST_F(ApiTest, CapabilityStatementListsExactlyTheRegisteredInteractions) {
     }
     return out;
   };
-  // Bundle (JP-CLINS submissions), Organization (the directory), and the configured types.
-  ASSERT_EQ(resources.items().size(), 4u);
+  // Bundle (JP-CLINS submissions), Organization (the directory), Consent, Patient ($summary),
+  // AuditEvent, and the configured types (Basic; Patient's reads merge with $summary).
+  ASSERT_EQ(resources.items().size(), 6u);
+  EXPECT_EQ(codes(find("Consent")),
+            (std::vector<std::string>{"read", "delete", "create", "search-type"}));
+  EXPECT_EQ(codes(find("AuditEvent")), (std::vector<std::string>{"search-type"}));
   // JP-CLINS submissions: create on /Bundle, withdrawal as a conditional delete, two operations;
   // read types come from the configuration (this test's configuration has no Bundle reads).
   EXPECT_EQ(codes(find("Bundle")), (std::vector<std::string>{"create"}));
   EXPECT_EQ(find("Bundle").StringAt("conditionalDelete"), "single");
-  EXPECT_EQ(find("Bundle").Find("operation")->items().size(), 2u);
+  EXPECT_EQ(find("Bundle").Find("operation")->items().size(), 4u);
   EXPECT_EQ(codes(find("Organization")),
             (std::vector<std::string>{"read", "update", "search-type"}));
   EXPECT_EQ(codes(find("Basic")),

@@ -32,6 +32,7 @@ Result<Response> Capabilities(const InteractionContext& ctx, const Request& requ
       if (route.spec.interaction == "operation") {
         if (route.segments.size() >= 2 && route.segments.back().starts_with("$")) {
           operations_by_type[type].insert(route.segments.back().substr(1));
+          by_type[type];  // a type served only through operations is still listed
         }
       } else {
         by_type[type].insert(route.spec.interaction);
@@ -72,12 +73,14 @@ Result<Response> Capabilities(const InteractionContext& ctx, const Request& requ
   for (const auto& [type, interactions] : by_type) {
     fhir::Value resource = fhir::Value::Object();
     resource.Set("type", Str(type));
-    fhir::Value& list = resource.Set("interaction", fhir::Value::Array());
-    for (const char* code : kInteractionOrder) {
-      if (!interactions.contains(code)) continue;
-      fhir::Value item = fhir::Value::Object();
-      item.Set("code", Str(code));
-      list.Append(std::move(item));
+    if (!interactions.empty()) {  // FHIR JSON arrays are never empty
+      fhir::Value& list = resource.Set("interaction", fhir::Value::Array());
+      for (const char* code : kInteractionOrder) {
+        if (!interactions.contains(code)) continue;
+        fhir::Value item = fhir::Value::Object();
+        item.Set("code", Str(code));
+        list.Append(std::move(item));
+      }
     }
     resource.Set("versioning", Str("versioned"));
     resource.Set("readHistory", fhir::Value::Bool(interactions.contains("vread")));
@@ -92,7 +95,7 @@ Result<Response> Capabilities(const InteractionContext& ctx, const Request& requ
       for (const std::string& name : ops->second) {
         fhir::Value op = fhir::Value::Object();
         op.Set("name", Str(name));
-        op.Set("definition", Str("urn:clinshub:OperationDefinition:Bundle-" + name));
+        op.Set("definition", Str("urn:clinshub:OperationDefinition:" + type + "-" + name));
         op_list.Append(std::move(op));
       }
     }

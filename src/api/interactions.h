@@ -42,6 +42,16 @@ Result<Response> ReadOrganization(const InteractionContext& ctx, const Request& 
 Result<Response> PutOrganization(const InteractionContext& ctx, const Request& request);
 Result<Response> LoadDirectory(const InteractionContext& ctx, const Request& request);
 Result<Response> LoadRoster(const InteractionContext& ctx, const Request& request);
+// Consent (consent.cc), referral letters (referral.cc), the patient summary (summary.cc) and
+// the audit trail (audit_events.cc).
+Result<Response> CreateConsent(const InteractionContext& ctx, const Request& request);
+Result<Response> ReadConsent(const InteractionContext& ctx, const Request& request);
+Result<Response> RevokeConsent(const InteractionContext& ctx, const Request& request);
+Result<Response> SearchConsents(const InteractionContext& ctx, const Request& request);
+Result<Response> ReferralInbox(const InteractionContext& ctx, const Request& request);
+Result<Response> ReferralConsent(const InteractionContext& ctx, const Request& request);
+Result<Response> PatientSummary(const InteractionContext& ctx, const Request& request);
+Result<Response> SearchAuditEvents(const InteractionContext& ctx, const Request& request);
 Result<Response> Healthz(const InteractionContext& ctx, const Request& request);
 Result<Response> MetricsEndpoint(const InteractionContext& ctx, const Request& request);
 

@@ -63,6 +63,10 @@ class TimedStore final : public store::Store {
       const store::UnitKey& unit) override {
     return inner_.ListReferralRecipients(unit);
   }
+  Result<std::vector<store::ReferralRecipient>> ListReferralsOfPerson(
+      const std::string& person_key) override {
+    return inner_.ListReferralsOfPerson(person_key);
+  }
   Result<std::vector<store::InboxEntry>> ListInbox(const std::string& recipient,
                                                    size_t limit) override {
     return inner_.ListInbox(recipient, limit);

@@ -161,6 +161,9 @@ class Store {
 
   // The recipients of one referral letter (any state), by recipient code.
   virtual Result<std::vector<ReferralRecipient>> ListReferralRecipients(const UnitKey& unit);
+  // Every recipient row of the person's letters (any state), by letter then recipient.
+  virtual Result<std::vector<ReferralRecipient>> ListReferralsOfPerson(
+      const std::string& person_key);
   // Letters for which `recipient` has a recipient row, newest change first (any person).
   virtual Result<std::vector<InboxEntry>> ListInbox(const std::string& recipient, size_t limit);
 
@@ -212,6 +215,9 @@ inline Result<std::vector<ConsentRecord>> Store::ListConsents(const std::string&
   return InternalError("this store does not keep consents");
 }
 inline Result<std::vector<ReferralRecipient>> Store::ListReferralRecipients(const UnitKey&) {
+  return InternalError("this store does not keep referral consents");
+}
+inline Result<std::vector<ReferralRecipient>> Store::ListReferralsOfPerson(const std::string&) {
   return InternalError("this store does not keep referral consents");
 }
 inline Result<std::vector<InboxEntry>> Store::ListInbox(const std::string&, size_t) {

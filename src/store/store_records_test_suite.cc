@@ -202,6 +202,14 @@ TEST_P(StoreContractTest, ReferralStatesMoveOnlyAlongAllowedTransitions) {
   EXPECT_EQ((*rs)[0].set_by, "retrieval");
   EXPECT_TRUE((*rs)[0].retrieved.has_value());
 
+  Result<std::vector<ReferralRecipient>> of_person = store().ListReferralsOfPerson("p1");
+  ASSERT_OK_R(of_person);
+  ASSERT_EQ(of_person->size(), 1u);
+  EXPECT_EQ((*of_person)[0].recipient, "2711111111");
+  of_person = store().ListReferralsOfPerson("p2");
+  ASSERT_OK_R(of_person);
+  EXPECT_TRUE(of_person->empty());
+
   Result<std::vector<InboxEntry>> inbox = store().ListInbox("2711111111", 10);
   ASSERT_OK_R(inbox);
   ASSERT_EQ(inbox->size(), 1u);

@@ -1,5 +1,7 @@
 // FHIR REST behaviour through the real server, store and wire format.
 #include <gtest/gtest.h>
+
+#include <map>
 #include <spdlog/sinks/null_sink.h>
 
 #include <csignal>
@@ -47,13 +49,16 @@ TEST_F(HttpIntegrationTest, MetadataDescribesTheServer) {
   EXPECT_EQ(cs.StringAt("fhirVersion"), "4.0.1");
   EXPECT_EQ(cs.Find("software")->StringAt("name"), "clinshub");
   const auto& resources = cs.Find("rest")->items()[0].Find("resource")->items();
-  ASSERT_EQ(resources.size(), 3u);
-  EXPECT_EQ(resources[0].StringAt("type"), "Bundle");
-  EXPECT_EQ(resources[0].StringAt("conditionalDelete"), "single");
-  EXPECT_EQ(resources[0].Find("operation")->items().size(), 2u);
-  EXPECT_EQ(resources[1].StringAt("type"), "Location");
-  EXPECT_EQ(resources[1].Find("interaction")->items().size(), 6u);
-  EXPECT_EQ(resources[2].StringAt("type"), "Organization");
+  std::map<std::string, const fhir::Value*> by_type;
+  for (const fhir::Value& r : resources) by_type[std::string(r.StringAt("type"))] = &r;
+  std::vector<std::string> types;
+  for (const auto& [type, r] : by_type) types.push_back(type);
+  EXPECT_EQ(types, (std::vector<std::string>{"AuditEvent", "Bundle", "Consent", "Location",
+                                             "Organization", "Patient"}));
+  EXPECT_EQ(by_type["Bundle"]->StringAt("conditionalDelete"), "single");
+  EXPECT_EQ(by_type["Bundle"]->Find("operation")->items().size(), 4u);
+  EXPECT_EQ(by_type["Location"]->Find("interaction")->items().size(), 6u);
+  EXPECT_EQ(by_type["Patient"]->Find("operation")->items().size(), 1u);
 }
 
 TEST_F(HttpIntegrationTest, ResourceLifecycle) {

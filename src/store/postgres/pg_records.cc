@@ -32,6 +32,48 @@ UnitRecord RowToUnit(const Rows& r, int row, int c) {
   return u;
 }
 
+// ---- RowBuffer -------------------------------------------------------------------------
+
+RowBuffer& RowBuffer::Text(std::string_view v) {
+  std::string& col = columns_[column_];
+  if (rows_ > 0) col += ',';
+  col += '"';
+  for (char c : v) {
+    if (c == '"' || c == '\\') col += '\\';
+    col += c;
+  }
+  col += '"';
+  Next();
+  return *this;
+}
+
+RowBuffer& RowBuffer::Null() {
+  std::string& col = columns_[column_];
+  if (rows_ > 0) col += ',';
+  col += "NULL";
+  Next();
+  return *this;
+}
+
+void RowBuffer::Next() {
+  if (++column_ == columns_.size()) {
+    column_ = 0;
+    ++rows_;
+  }
+}
+
+Params RowBuffer::ToParams() const {
+  Params p;
+  for (const std::string& col : columns_) p.Text("{" + col + "}");
+  return p;
+}
+
+void RowBuffer::Clear() {
+  for (std::string& col : columns_) col.clear();
+  column_ = 0;
+  rows_ = 0;
+}
+
 // ---- WriteQueue ------------------------------------------------------------------------
 
 void WriteQueue::Queue(const char* name, Params params, OnRows on_rows) {

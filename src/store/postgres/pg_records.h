@@ -33,6 +33,28 @@ std::string UnitColumns(const std::string& prefix = "");
 // The unit whose columns start at `col` of `row`.
 UnitRecord RowToUnit(const Rows& r, int row, int col = 0);
 
+// Rows for one multi-row statement, kept column by column as PostgreSQL array literals: the
+// statement unnest()s them (INSERT … SELECT * FROM unnest($1::text[], …)), so N rows cost one
+// statement on the server instead of N.
+class RowBuffer {
+ public:
+  explicit RowBuffer(int columns) : columns_(static_cast<size_t>(columns)) {}
+  // Values of the current row, left to right; the row ends after the last column.
+  RowBuffer& Text(std::string_view v);
+  RowBuffer& Int64(int64_t v) { return Text(std::to_string(v)); }
+  RowBuffer& Null();
+  size_t rows() const { return rows_; }
+  // One array-literal parameter per column.
+  Params ToParams() const;
+  void Clear();
+
+ private:
+  void Next();
+  std::vector<std::string> columns_;
+  size_t column_ = 0;
+  size_t rows_ = 0;
+};
+
 // The statements of one group transaction on the writer connection, sent as pipelines: writes
 // (and reads whose rows are consumed by a callback) are queued and go out together with the
 // next read that the code must wait for, or with Flush(). A batch then costs one round trip per

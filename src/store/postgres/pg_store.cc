@@ -124,12 +124,22 @@ const std::vector<StatementSpec>& WriteStatements() {
         {"select_current",
          "SELECT version, deleted, last_updated FROM resource_current"
          " WHERE type = $1 AND id = $2 FOR UPDATE"},
-        {"insert_version",
+        // A batch's resources in one statement, locked in key order (no deadlock between
+        // processes locking overlapping sets).
+        {"select_currents",
+         "SELECT type, id, version, deleted, last_updated FROM resource_current"
+         " WHERE (type, id) IN (SELECT k.t COLLATE \"C\", k.i COLLATE \"C\""
+         " FROM unnest($1::text[], $2::text[]) AS k(t, i))"
+         " ORDER BY type, id FOR UPDATE"},
+        // Multi-row writes (RowBuffer): a batch's versions, current rows and items.
+        {"insert_versions",
          "INSERT INTO resource_version (type, id, version, last_updated, deleted, content)"
-         " VALUES ($1, $2, $3, $4, $5, $6)"},
-        {"upsert_current",
+         " SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[],"
+         " $5::boolean[], $6::text[])"},
+        {"upsert_currents",
          "INSERT INTO resource_current (type, id, version, deleted, last_updated)"
-         " VALUES ($1, $2, $3, $4, $5)"
+         " SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::boolean[],"
+         " $5::bigint[])"
          " ON CONFLICT (type, id) DO UPDATE SET version = EXCLUDED.version,"
          " deleted = EXCLUDED.deleted, last_updated = EXCLUDED.last_updated"},
         {"select_unit",
@@ -145,10 +155,12 @@ const std::vector<StatementSpec>& WriteStatements() {
          " addressee = EXCLUDED.addressee, content_hash = EXCLUDED.content_hash,"
          " last_changed = EXCLUDED.last_changed"},
         {"delete_items", "DELETE FROM item WHERE person_key = $1 AND bundle_id = $2"},
-        {"insert_item",
+        {"insert_items",
          "INSERT INTO item (person_key, bundle_id, ordinal, kind, resource_type, code_system,"
          " code, text, clinical_date, flags, institution, registered, json)"
-         " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"},
+         " SELECT * FROM unnest($1::text[], $2::text[], $3::integer[], $4::smallint[],"
+         " $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::bigint[],"
+         " $11::text[], $12::bigint[], $13::text[])"},
     };
     RecordWriter::AddStatements(specs);
     return specs;
@@ -486,6 +498,9 @@ class PostgresStore final : public Store, private postgres::RecordReads {
     return Status::Ok();
   }
 
+  // Queues a statement without parameters (transaction control).
+  void Send(const char* name) { q_.Queue(name, Params()); }
+
   // Connects the writer if it has no live connection.
   Status EnsureWriter() {
     if (writer_ != nullptr && writer_->Healthy()) return Status::Ok();
@@ -514,25 +529,25 @@ class PostgresStore final : public Store, private postgres::RecordReads {
     if (std::chrono::steady_clock::now() - last_used_ > kIdleCheck) {
       // The connection sat idle: the server may have dropped it (a restart). BEGIN alone
       // first, and on a fresh connection if that fails, before any batch is applied.
-      Run("begin");
+      Send("begin");
       Status begun = q_.Flush();
       if (!begun.ok() && !writer_->Healthy()) {
         begun = EnsureWriter();
         if (begun.ok()) {
           q_.Reset(writer_.get());
-          Run("begin");
+          Send("begin");
           begun = q_.Flush();
         }
       }
       if (!begun.ok()) return AbortGroup(group, group.size(), begun);
     } else {
-      Run("begin");
+      Send("begin");
     }
     // Audit appends of every process sharing the database are serialised here, before any row
     // lock of the group is taken, so the two kinds of lock are always taken in one order.
     if (std::any_of(group.begin(), group.end(),
                     [](const auto& pending) { return HasAudit(pending->batch); })) {
-      Run(postgres::kAuditLockName);
+      Send(postgres::kAuditLockName);
     }
     std::vector<Result<CommitResult>> results;
     results.reserve(group.size());
@@ -540,17 +555,17 @@ class PostgresStore final : public Store, private postgres::RecordReads {
       const bool last = i + 1 == group.size();
       const size_t before_savepoint = q_.size();
       const uint64_t flushes = q_.flushes();
-      Run("savepoint");
-      current_.clear();
-      units_.clear();
+      Send("savepoint");
+      ForgetBatch();
       records_.BeginBatch();
       Result<CommitResult> applied = ApplyBatch(group[i]->batch);
       size_t commit_at = SIZE_MAX;
       if (applied.ok()) {
-        Run("release");
+        EmitBuffered();
+        Send("release");
         if (last) {
           commit_at = q_.size();
-          Run("commit");
+          Send("commit");
         }
         size_t failed_at = 0;
         Status sent = q_.Flush(&failed_at);
@@ -564,19 +579,18 @@ class PostgresStore final : public Store, private postgres::RecordReads {
           return AbortGroup(group, i, applied.status());
         }
         records_.RollbackBatch();
-        current_.clear();
-        units_.clear();
+        ForgetBatch();
         if (q_.flushes() == flushes) {
           // Nothing of this batch reached the server, not even its SAVEPOINT: drop it.
           q_.Truncate(before_savepoint);
         } else {
           q_.Truncate(0);
-          Run("rollback_to");
-          Run("release");
+          Send("rollback_to");
+          Send("release");
         }
         if (last) {
           commit_at = q_.size();
-          Run("commit");
+          Send("commit");
         }
         size_t failed_at = 0;
         Status undone = q_.Flush(&failed_at);
@@ -641,9 +655,15 @@ class PostgresStore final : public Store, private postgres::RecordReads {
           },
           op);
     }
-    for (const auto& [type, id] : resources) {
-      q_.Queue("select_current", Params().Text(type).Text(id), [this, type, id](const Rows& r) {
-        current_.emplace(std::make_pair(type, id), ToCurrent(r));
+    if (!resources.empty()) {
+      postgres::RowBuffer keys(2);
+      for (const auto& [type, id] : resources) keys.Text(type).Text(id);
+      q_.Queue("select_currents", keys.ToParams(), [this, resources](const Rows& r) {
+        for (int i = 0; i < r.size(); ++i) {
+          current_.emplace(std::make_pair(r.Text(i, 0), r.Text(i, 1)),
+                           CurrentRow{r.Int64(i, 2), Bool(r, i, 3), FromMicros(r.Int64(i, 4))});
+        }
+        for (const auto& key : resources) current_.emplace(key, std::nullopt);  // not found
       });
     }
     for (const auto& [person, system, value] : units) {
@@ -829,12 +849,13 @@ class PostgresStore final : public Store, private postgres::RecordReads {
   }
 
   Status DeleteItems(const std::string& person_key, const std::string& bundle_id) {
+    EmitBuffered();  // items buffered earlier in the batch must exist before the DELETE
     return Run("delete_items", Params().Text(person_key).Text(bundle_id));
   }
 
   Status InsertItem(const std::string& person_key, const std::string& bundle_id, int ordinal,
                     const Item& item, const std::string& institution, Timestamp registered) {
-    Params p;
+    postgres::RowBuffer& p = items_;
     p.Text(person_key)
         .Text(bundle_id)
         .Int64(ordinal)
@@ -852,7 +873,7 @@ class PostgresStore final : public Store, private postgres::RecordReads {
         .Text(institution)
         .Int64(ToMicros(registered))
         .Text(item.json);
-    return Run("insert_item", std::move(p));
+    return Status::Ok();
   }
 
   Result<ResourceVersion> ApplyPut(PutResource& put, Timestamp now) {
@@ -924,26 +945,56 @@ class PostgresStore final : public Store, private postgres::RecordReads {
   }
 
   // Writes the version and points resource_current at it (same transaction).
+  // Buffered (RowBuffer) until EmitBuffered(): a batch's versions go in one statement.
   Status Insert(const ResourceVersion& v, const std::optional<std::string>& json) {
-    Params version;
-    version.Text(v.type)
+    versions_.Text(v.type)
         .Text(v.id)
         .Int64(v.version)
         .Int64(ToMicros(v.last_updated))
         .Text(v.deleted ? "t" : "f");
     if (json.has_value()) {
-      version.Text(*json);
+      versions_.Text(*json);
     } else {
-      version.Null();
+      versions_.Null();
     }
-    CLINSHUB_RETURN_IF_ERROR(Run("insert_version", std::move(version)));
-    current_[std::make_pair(v.type, v.id)] = CurrentRow{v.version, v.deleted, v.last_updated};
-    return Run("upsert_current", Params()
-                                     .Text(v.type)
-                                     .Text(v.id)
-                                     .Int64(v.version)
-                                     .Text(v.deleted ? "t" : "f")
-                                     .Int64(ToMicros(v.last_updated)));
+    const auto key = std::make_pair(v.type, v.id);
+    const CurrentRow row{v.version, v.deleted, v.last_updated};
+    current_[key] = row;
+    dirty_current_[key] = row;
+    return Status::Ok();
+  }
+
+  // Queues the buffered multi-row writes: versions before the current rows naming them.
+  void EmitBuffered() {
+    if (versions_.rows() > 0) {
+      q_.Queue("insert_versions", versions_.ToParams());
+      versions_.Clear();
+    }
+    if (!dirty_current_.empty()) {
+      postgres::RowBuffer currents(5);
+      for (const auto& [key, row] : dirty_current_) {
+        currents.Text(key.first)
+            .Text(key.second)
+            .Int64(row.version)
+            .Text(row.deleted ? "t" : "f")
+            .Int64(ToMicros(row.last_updated));
+      }
+      q_.Queue("upsert_currents", currents.ToParams());
+      dirty_current_.clear();
+    }
+    if (items_.rows() > 0) {
+      q_.Queue("insert_items", items_.ToParams());
+      items_.Clear();
+    }
+  }
+
+  // Forgets what the batch read and buffered (a new batch, or this one rolled back).
+  void ForgetBatch() {
+    current_.clear();
+    units_.clear();
+    dirty_current_.clear();
+    versions_.Clear();
+    items_.Clear();
   }
 
   const Target target_;
@@ -958,6 +1009,10 @@ class PostgresStore final : public Store, private postgres::RecordReads {
   RecordWriter records_{q_};
   std::map<std::pair<std::string, std::string>, std::optional<CurrentRow>> current_;
   std::map<std::tuple<std::string, std::string, std::string>, std::optional<UnitRecord>> units_;
+  // Written by this batch, not yet queued (EmitBuffered).
+  postgres::RowBuffer versions_{6};
+  std::map<std::pair<std::string, std::string>, CurrentRow> dirty_current_;
+  postgres::RowBuffer items_{13};
   // A writer connection idle longer than this gets a lone BEGIN first (CommitGroup).
   static constexpr std::chrono::milliseconds kIdleCheck{200};
   std::chrono::steady_clock::time_point last_used_{};

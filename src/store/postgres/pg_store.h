@@ -9,6 +9,16 @@
 // Row locks (SELECT … FOR UPDATE) keep several hub processes sharing one database correct; a
 // write race lost to another process is kConflict.
 //
+// Round trips: the writer sends its statements as libpq pipelines (PostgreSQL 14+ client). A
+// batch's reads (current versions, units, referral and consent states, the audit head) go out
+// together with its SAVEPOINT, and its writes — multi-row INSERTs of its versions, current rows
+// and items — with its RELEASE (and the group's COMMIT): about two round trips per batch
+// whatever its size, where one statement per row cost ~3 per resource.
+//
+// Audit: the hash chain is one chain per schema. A group holding an AppendAudit takes a
+// transaction-scoped advisory lock (keyed by the schema) before any row lock and before it
+// reads the chain head, so appends of every process sharing the database form one chain.
+//
 // Reads use a pool of `connections` connections, handed out one call at a time.
 //
 // Connection loss: a call on a lost connection fails with kUnavailable; the connection is

@@ -374,6 +374,10 @@ Result<std::unique_ptr<RecordReader>> RecordReader::Prepare(Connection& db) {
                    std::string("SELECT ") + CLINSHUB_REFERRAL_COLUMNS("") +
                        " FROM referral_consent WHERE person_key = ?1 AND id_system = ?2"
                        " AND id_value = ?3 ORDER BY recipient");
+  CLINSHUB_PREPARE(r->person_referrals_, db,
+                   std::string("SELECT ") + CLINSHUB_REFERRAL_COLUMNS("") +
+                       " FROM referral_consent WHERE person_key = ?1"
+                       " ORDER BY id_system, id_value, recipient");
   CLINSHUB_PREPARE(r->inbox_, db,
                    std::string("SELECT ") + CLINSHUB_REFERRAL_COLUMNS("r.") + ", " +
                        CLINSHUB_UNIT_COLUMNS("u.") +
@@ -476,6 +480,14 @@ Result<std::vector<ReferralRecipient>> RecordReader::ListReferralRecipients(cons
   s.BindText(1, unit.person_key);
   s.BindText(2, unit.system);
   s.BindText(3, unit.value);
+  return Collect<ReferralRecipient>(s, RowToReferral);
+}
+
+Result<std::vector<ReferralRecipient>> RecordReader::ListReferralsOfPerson(
+    const std::string& person_key) {
+  Statement& s = *person_referrals_;
+  ScopedReset reset(s);
+  s.BindText(1, person_key);
   return Collect<ReferralRecipient>(s, RowToReferral);
 }
 

@@ -42,6 +42,7 @@ class RecordReader {
   Result<ConsentRecord> ReadConsent(const std::string& id);
   Result<std::vector<ConsentRecord>> ListConsents(const std::string& person_key);
   Result<std::vector<ReferralRecipient>> ListReferralRecipients(const UnitKey& unit);
+  Result<std::vector<ReferralRecipient>> ListReferralsOfPerson(const std::string& person_key);
   Result<std::vector<InboxEntry>> ListInbox(const std::string& recipient, size_t limit);
   Result<std::vector<AuditEvent>> ListAudit(const AuditQuery& query);
   Result<AuditVerification> VerifyAudit();
@@ -50,7 +51,7 @@ class RecordReader {
   explicit RecordReader(Connection& db) : db_(db) {}
   Connection& db_;
   std::unique_ptr<Statement> institution_, roster_, roster_person_, consent_, consents_,
-      referral_, inbox_, audit_page_;
+      referral_, person_referrals_, inbox_, audit_page_;
 };
 
 // "1,2,3" ↔ {"1","2","3"} for the audit item lists (references never contain commas).

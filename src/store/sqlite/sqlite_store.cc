@@ -422,6 +422,11 @@ class SqliteStore final : public Store {
     ReadLease lease(*this);
     return lease->records->ListReferralRecipients(unit);
   }
+  Result<std::vector<ReferralRecipient>> ListReferralsOfPerson(
+      const std::string& person_key) override {
+    ReadLease lease(*this);
+    return lease->records->ListReferralsOfPerson(person_key);
+  }
   Result<std::vector<InboxEntry>> ListInbox(const std::string& recipient, size_t limit) override {
     ReadLease lease(*this);
     return lease->records->ListInbox(recipient, limit);

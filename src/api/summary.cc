@@ -1,0 +1,235 @@
+// GET /Patient/$summary?identifier=system|value — everything the patient's institutions
+// registered, in one searchset Bundle: 傷病名, アレルギー, 薬剤禁忌, 感染症 (all current), 検査 (one
+// year, or the last 3 results per test if that shows more) and 処方 (100 days, or the last 3 per
+// medicine). Each entry names its source institution and registration time. Items the caller
+// may not see (src/access ItemVisibility) are left out entirely — not counted, not hinted at.
+#include <algorithm>
+#include <map>
+
+#include "api/access_gate.h"
+#include "api/interactions.h"
+#include "api/resource_response.h"
+#include "clins/items.h"
+#include "fhir/json.h"
+
+namespace clinshub::api {
+namespace {
+
+constexpr char kRegistrationExtension[] =
+    "http://clinshub.example/fhir/StructureDefinition/registration";
+constexpr char kInstitutionSystem[] =
+    "http://jpfhir.jp/fhir/core/IdSystem/insurance-medical-institution-no";
+
+struct KindName {
+  clins::ItemKind kind;
+  const char* name;
+};
+constexpr KindName kKinds[] = {
+    {clins::ItemKind::kCondition, "condition"},
+    {clins::ItemKind::kAllergy, "allergy"},
+    {clins::ItemKind::kDrugContraindication, "contraindication"},
+    {clins::ItemKind::kLabResult, "lab"},
+    {clins::ItemKind::kInfection, "infection"},
+    {clins::ItemKind::kPrescription, "prescription"},
+};
+
+// A date filter `date=[prefix]yyyy-mm-dd` on the item's clinical date (Japan dates).
+struct DateFilter {
+  std::string prefix;  // eq, lt, gt, le, ge
+  Timestamp start, end;  // the day's [start, end)
+};
+
+Result<DateFilter> ParseDateFilter(std::string_view text) {
+  DateFilter f;
+  f.prefix = "eq";
+  if (text.size() > 2 && std::isalpha(static_cast<unsigned char>(text[0]))) {
+    f.prefix = std::string(text.substr(0, 2));
+    text.remove_prefix(2);
+  }
+  static const char* kPrefixes[] = {"eq", "lt", "gt", "le", "ge"};
+  bool known = std::find_if(std::begin(kPrefixes), std::end(kPrefixes),
+                            [&](const char* p) { return f.prefix == p; }) != std::end(kPrefixes);
+  std::optional<Timestamp> day =
+      text.size() == 10 ? ParseFhirDateTime(std::string(text) + "T00:00:00+09:00")
+                        : std::nullopt;
+  if (!known || !day) {
+    return Status::Error(ErrorCode::kMalformed, "value",
+                         "date must be [eq|lt|gt|le|ge]yyyy-mm-dd", "date");
+  }
+  f.start = *day;
+  f.end = *day + std::chrono::hours(24);
+  return f;
+}
+
+bool Matches(const DateFilter& f, const std::optional<Timestamp>& date) {
+  if (!date) return false;  // an undated item matches no date criterion
+  if (f.prefix == "eq") return *date >= f.start && *date < f.end;
+  if (f.prefix == "lt") return *date < f.start;
+  if (f.prefix == "le") return *date < f.end;
+  if (f.prefix == "gt") return *date >= f.end;
+  return *date >= f.start;  // ge
+}
+
+struct Query {
+  std::vector<clins::ItemKind> kinds;  // empty: all
+  std::vector<DateFilter> dates;
+};
+
+Result<Query> ParseQuery(const Request& request) {
+  Query q;
+  for (const auto& [name, value] : request.query.items()) {
+    if (name == "identifier" || name == "_format" || name == "_pretty") continue;
+    if (name == "kind") {
+      size_t pos = 0;
+      while (pos <= value.size()) {
+        size_t comma = value.find(',', pos);
+        if (comma == std::string::npos) comma = value.size();
+        std::string one = value.substr(pos, comma - pos);
+        auto it = std::find_if(std::begin(kKinds), std::end(kKinds),
+                               [&](const KindName& k) { return one == k.name; });
+        if (it == std::end(kKinds)) {
+          return Status::Error(ErrorCode::kMalformed, "value",
+                               "kind must be a comma list of condition, allergy, "
+                               "contraindication, lab, infection, prescription",
+                               "kind");
+        }
+        q.kinds.push_back(it->kind);
+        pos = comma + 1;
+      }
+    } else if (name == "date") {
+      Result<DateFilter> f = ParseDateFilter(value);
+      if (!f.ok()) return f.take_status();
+      q.dates.push_back(*f);
+    } else {
+      return Status::Error(ErrorCode::kMalformed, "not-supported",
+                           "Unsupported parameter '" + name +
+                               "'; $summary takes identifier, kind and date",
+                           name);
+    }
+  }
+  return q;
+}
+
+// 検査 and 処方 are shown for a recent window, or the last three per code if that shows more.
+bool IsWindowed(clins::ItemKind kind, std::chrono::hours* window) {
+  if (kind == clins::ItemKind::kLabResult) {
+    *window = std::chrono::hours(24 * 365);
+    return true;
+  }
+  if (kind == clins::ItemKind::kPrescription) {
+    *window = std::chrono::hours(24 * 100);
+    return true;
+  }
+  return false;
+}
+
+// Keeps the items a viewer is shown (items arrive newest clinical date first within a kind).
+std::vector<const store::StoredItem*> ApplyWindows(const std::vector<const store::StoredItem*>& in,
+                                                   Timestamp now) {
+  std::vector<const store::StoredItem*> out;
+  std::map<std::pair<int, std::string>, int> shown_per_code;
+  for (const store::StoredItem* it : in) {
+    std::chrono::hours window{0};
+    if (!IsWindowed(it->item.kind, &window)) {
+      out.push_back(it);
+      continue;
+    }
+    int& shown = shown_per_code[{static_cast<int>(it->item.kind),
+                                 it->item.code_system + "|" + it->item.code}];
+    const bool recent = it->item.clinical_date && *it->item.clinical_date >= now - window;
+    if (recent || shown < 3) {
+      out.push_back(it);
+      ++shown;
+    }
+  }
+  return out;
+}
+
+void AppendJsonString(std::string& out, std::string_view s) {
+  out += fhir::WriteJson(fhir::Value::String(std::string(s)));
+}
+
+}  // namespace
+
+Result<Response> PatientSummary(const InteractionContext& ctx, const Request& request) {
+  Result<Caller> caller = IdentifyCaller(ctx, request);
+  if (!caller.ok()) return caller.take_status();
+  Result<Query> query = ParseQuery(request);
+  if (!query.ok()) return query.take_status();
+  Result<Patient> patient = ResolvePatientParameter(ctx, request, "identifier");
+  if (!patient.ok()) return patient.take_status();
+
+  access::Facts facts;
+  facts.emergency_reason = caller->emergency_reason;
+  if (caller->actor.kind == access::ActorKind::kInstitution) {
+    Result<bool> consent = HasActiveConsent(ctx, patient->person_key(), caller->actor.id);
+    if (!consent.ok()) return consent.take_status();
+    facts.active_consent = *consent;
+  }
+  store::AuditEvent event = AuditFor(ctx, *caller, access::Action::kReadPatientData,
+                                     patient->person_key(), "Patient/$summary");
+  event.action = "summary";
+  CLINSHUB_RETURN_IF_ERROR(
+      Authorize(ctx, *caller, access::Action::kReadPatientData, facts, event));
+
+  Result<std::vector<store::StoredItem>> items = ctx.store.ListItems(patient->person_key());
+  if (!items.ok()) return items.take_status();
+  const Timestamp now = ctx.clock.Now();
+
+  std::vector<const store::StoredItem*> visible;
+  visible.reserve(items->size());
+  for (const store::StoredItem& it : *items) {
+    access::Visibility v = access::ItemVisibility(caller->actor, it.item.flags, it.institution);
+    if (v == access::Visibility::kHidden) continue;
+    if (!query->kinds.empty() &&
+        std::find(query->kinds.begin(), query->kinds.end(), it.item.kind) == query->kinds.end()) {
+      continue;
+    }
+    bool dated_ok = true;
+    for (const DateFilter& f : query->dates) dated_ok = dated_ok && Matches(f, it.item.clinical_date);
+    if (!dated_ok) continue;
+    visible.push_back(&it);
+  }
+  std::vector<const store::StoredItem*> shown = ApplyWindows(visible, now);
+
+  std::string body;
+  body.reserve(256 + shown.size() * 1024);
+  body += R"({"resourceType":"Bundle","type":"searchset","timestamp":)";
+  AppendJsonString(body, FormatInstant(now));
+  body += R"(,"total":)" + std::to_string(shown.size()) + R"(,"entry":[)";
+  bool first = true;
+  for (const store::StoredItem* it : shown) {
+    const std::string ref = ItemRef(it->bundle_id, it->ordinal);
+    event.items.push_back(ref);
+    const bool uninformed = (it->item.flags & clins::kFlagUninformed) != 0;
+    if (uninformed) event.patient_hidden_items.push_back(ref);
+    if (!first) body += ',';
+    first = false;
+    body += R"({"fullUrl":)";
+    AppendJsonString(body, "urn:clinshub:item:" + ref);
+    body += R"(,"extension":[{"url":")";
+    body += kRegistrationExtension;
+    body += R"(","extension":[{"url":"institution","valueIdentifier":{"system":")";
+    body += kInstitutionSystem;
+    body += R"(","value":)";
+    AppendJsonString(body, it->institution);
+    body += R"(}},{"url":"registered","valueInstant":)";
+    AppendJsonString(body, FormatInstant(it->registered));
+    body += '}';
+    if (uninformed) body += R"(,{"url":"uninformed","valueBoolean":true})";
+    body += R"(]}],"resource":)";
+    body += it->item.json;
+    body += R"(,"search":{"mode":"match"}})";
+  }
+  body += "]}";
+
+  event.http_status = 200;
+  CLINSHUB_RETURN_IF_ERROR(CommitAudit(ctx, std::move(event)));
+  Response response;
+  response.status = 200;
+  response.headers.Set("Content-Type", std::string(kFhirJsonContentType));
+  response.body = std::move(body);
+  return response;
+}
+
+}  // namespace clinshub::api
