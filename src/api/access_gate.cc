@@ -169,7 +169,8 @@ Status AuthorizeOperator(const InteractionContext& ctx, const Request& request,
   if (!caller.ok()) return caller.take_status();
   store::AuditEvent event = AuditFor(ctx, *caller, access::Action::kManageDirectory, "", target);
   event.action = request.method;
-  // Hub resources carry no person: permitted operator actions are logged, not audited.
+  // Generic FHIR types are a development facility (none is configured by default) and hold no
+  // person data: their permitted operator actions are logged, not audited.
   return Authorize(ctx, *caller, access::Action::kManageDirectory, {}, event);
 }
 
