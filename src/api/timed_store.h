@@ -35,6 +35,13 @@ class TimedStore final : public store::Store {
   Result<std::vector<store::StoredItem>> ListItems(const std::string& person_key) override {
     return inner_.ListItems(person_key);
   }
+  Result<std::vector<store::UnitRecord>> ListUnits(const std::string& person_key) override {
+    return inner_.ListUnits(person_key);
+  }
+  Result<store::PurgeReport> Purge(const store::RetentionPolicy& policy, Timestamp now,
+                                   bool dry_run) override {
+    return inner_.Purge(policy, now, dry_run);
+  }
   Result<store::UnitRecord> FindUnitByBundleId(const std::string& bundle_id) override {
     return inner_.FindUnitByBundleId(bundle_id);
   }

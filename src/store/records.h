@@ -180,4 +180,34 @@ struct AuditVerification {
   std::string problem;
 };
 
+// ---- Retention -------------------------------------------------------------------------
+
+// How long data is kept (SERVICE.md "Retention"); every period counts from registration (the
+// commit time of the unit version holding the item) unless said otherwise.
+struct RetentionPolicy {
+  std::chrono::hours conditions{24 * 365 * 5};        // 傷病名
+  std::chrono::hours infections{24 * 365 * 5};        // 感染症
+  std::chrono::hours allergies{24 * 365 * 5};         // アレルギー and 薬剤禁忌
+  std::chrono::hours long_term{24 * 365 * 10};        // items flagged LTS (長期保存)
+  std::chrono::hours labs{24 * 365};                  // 検査
+  std::chrono::hours prescriptions{24 * 100};         // 処方
+  std::chrono::hours checkups{24 * 365 * 5};          // 健康診断結果報告書 units
+  std::chrono::hours discharge_summaries{24 * 365 * 5};
+  std::chrono::hours referral_after_retrieval{24 * 7};   // buffer after 取得済
+  std::chrono::hours referral_unretrieved{24 * 365};      // letters never retrieved
+  std::chrono::hours superseded_versions{24 * 30};    // replaced / withdrawn Bundle versions
+  std::chrono::hours consents{24 * 365};              // expired or revoked consent records
+};
+
+// What a purge removed (or, dry run, would remove). Counts only: purges are audited without
+// content.
+struct PurgeReport {
+  int64_t items = 0;              // item rows
+  int64_t units = 0;              // units removed with all their Bundle versions
+  int64_t bundle_versions = 0;    // resource_version rows (superseded or of removed units)
+  int64_t referral_recipients = 0;
+  int64_t consents = 0;
+  int64_t persons = 0;            // distinct persons touched
+};
+
 }  // namespace clinshub::store

@@ -137,6 +137,17 @@ class Store {
   // The unit whose Bundle has logical id `bundle_id` (any status); kNotFound if none.
   virtual Result<UnitRecord> FindUnitByBundleId(const std::string& bundle_id);
 
+  // Every unit of the person (any status), newest change first.
+  virtual Result<std::vector<UnitRecord>> ListUnits(const std::string& person_key);
+
+  // Retention: deletes for real (rows and index entries, never merely hidden) everything the
+  // policy says has expired at `now`: items past their period, units whose every item expired
+  // (or, for units without items, whose own period passed) with all their Bundle versions and
+  // recipient rows, superseded Bundle versions past their buffer, old consents. Runs as one or
+  // more ordinary write transactions (concurrent commits keep working); `dry_run` counts
+  // without deleting. Audit records are never purged here.
+  virtual Result<PurgeReport> Purge(const RetentionPolicy& policy, Timestamp now, bool dry_run);
+
   // The person's current items (those of registered units), ordered by kind, then clinical
   // date newest first (undated last), then unit and position. Empty if the person has none.
   virtual Result<std::vector<StoredItem>> ListItems(const std::string& person_key);
@@ -192,6 +203,12 @@ inline Result<std::vector<UnitRecord>> Store::FindUnits(const std::string&, cons
 }
 inline Result<UnitRecord> Store::FindUnitByBundleId(const std::string&) {
   return InternalError("this store does not keep reporting units");
+}
+inline Result<std::vector<UnitRecord>> Store::ListUnits(const std::string&) {
+  return InternalError("this store does not keep reporting units");
+}
+inline Result<PurgeReport> Store::Purge(const RetentionPolicy&, Timestamp, bool) {
+  return InternalError("this store does not purge");
 }
 inline Result<std::vector<StoredItem>> Store::ListItems(const std::string&) {
   return InternalError("this store does not keep reporting units");

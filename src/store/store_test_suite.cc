@@ -746,6 +746,22 @@ TEST_P(StoreContractTest, FindUnitsReturnsEveryPersonsUnitWithThatIdentifier) {
   EXPECT_NE((*found)[0].bundle_id, (*found)[1].bundle_id);
 }
 
+TEST_P(StoreContractTest, ListUnitsReturnsThePersonsUnitsNewestChangeFirst) {
+  ASSERT_OK(store().Commit(Batch(Unit(Key("A", "person-1"), "a1"))));
+  clock_.Advance(std::chrono::seconds(1));
+  ASSERT_OK(store().Commit(Batch(Unit(Key("B", "person-1"), "b1"))));
+  ASSERT_OK(store().Commit(Batch(Unit(Key("C", "person-2"), "c1"))));
+  clock_.Advance(std::chrono::seconds(1));
+  ASSERT_OK(store().Commit(Batch(WithdrawUnit{Key("A", "person-1"), kSender})));
+  Result<std::vector<UnitRecord>> units = store().ListUnits("person-1");
+  ASSERT_OK(units);
+  ASSERT_EQ(units->size(), 2u);
+  EXPECT_EQ((*units)[0].key.value, "A");
+  EXPECT_EQ((*units)[0].status, UnitStatus::kWithdrawn);
+  EXPECT_EQ((*units)[1].key.value, "B");
+  EXPECT_TRUE(store().ListUnits("nobody")->empty());
+}
+
 TEST_P(StoreContractTest, FindUnitByBundleIdFindsTheUnitInAnyStatus) {
   ASSERT_OK(store().Commit(Batch(Unit(Key("A", "person-1"), "a1"))));
   ASSERT_OK(store().Commit(Batch(Unit(Key("A", "person-2"), "a2"))));

@@ -96,6 +96,7 @@ struct ReadConnection {
   std::unique_ptr<Statement> unit;
   std::unique_ptr<Statement> units_by_identifier;
   std::unique_ptr<Statement> unit_by_bundle;
+  std::unique_ptr<Statement> units_of_person;
   std::unique_ptr<Statement> items;
   std::unique_ptr<sqlite::RecordReader> records;
 
@@ -123,6 +124,9 @@ struct ReadConnection {
         {&rc->ping, "SELECT MAX(version) FROM schema_migrations"},
         {&rc->unit, std::string("SELECT ") + kUnitColumns +
                         " FROM unit WHERE person_key = ?1 AND id_system = ?2 AND id_value = ?3"},
+        {&rc->units_of_person,
+         std::string("SELECT ") + kUnitColumns +
+             " FROM unit WHERE person_key = ?1 ORDER BY last_changed DESC, id_value"},
         {&rc->unit_by_bundle,
          std::string("SELECT ") + kUnitColumns + " FROM unit WHERE bundle_id = ?1"},
         {&rc->units_by_identifier,
@@ -342,6 +346,21 @@ class SqliteStore final : public Store {
     ScopedReset reset(s);
     s.BindText(1, system);
     s.BindText(2, value);
+    std::vector<UnitRecord> units;
+    while (true) {
+      Result<bool> row = s.Step();
+      if (!row.ok()) return row.take_status();
+      if (!*row) break;
+      units.push_back(RowToUnit(s));
+    }
+    return units;
+  }
+
+  Result<std::vector<UnitRecord>> ListUnits(const std::string& person_key) override {
+    ReadLease lease(*this);
+    Statement& s = *lease->units_of_person;
+    ScopedReset reset(s);
+    s.BindText(1, person_key);
     std::vector<UnitRecord> units;
     while (true) {
       Result<bool> row = s.Step();
