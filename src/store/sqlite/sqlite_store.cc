@@ -14,6 +14,7 @@
 
 #include "fhir/json.h"
 #include "store/meta.h"
+#include "store/sqlite/purge_sqlite.h"
 #include "store/sqlite/records_sqlite.h"
 #include "store/sqlite/rows.h"
 #include "store/sqlite/schema.h"
@@ -382,6 +383,24 @@ class SqliteStore final : public Store {
     return RowToUnit(s);
   }
 
+  // Each purge step runs on the writer thread as a job of its own, queued behind the commits
+  // already waiting, so commits keep flowing between steps (sqlite/purge_sqlite.h).
+  Result<PurgeReport> Purge(const RetentionPolicy& policy, Timestamp now, bool dry_run) override {
+    return sqlite::PurgeExpired(policy, now, dry_run, [this](sqlite::PurgeStep step) -> Status {
+      auto pending = std::make_unique<PendingCommit>();
+      pending->job = std::move(step);
+      std::future<Result<CommitResult>> done = pending->done.get_future();
+      {
+        std::lock_guard lock(queue_mu_);
+        if (stopping_) return UnavailableError("store is shutting down");
+        queue_.push_back(std::move(pending));
+      }
+      queue_cv_.notify_one();
+      Result<CommitResult> r = done.get();
+      return r.ok() ? Status::Ok() : r.status();
+    });
+  }
+
   Result<std::vector<StoredItem>> ListItems(const std::string& person_key) override {
     ReadLease lease(*this);
     Statement& s = *lease->items;
@@ -498,6 +517,9 @@ class SqliteStore final : public Store {
   struct PendingCommit {
     WriteBatch batch;
     std::promise<Result<CommitResult>> done;
+    // Set instead of a batch: maintenance work (a purge step) run alone, in its own
+    // transaction, on the writer connection.
+    sqlite::PurgeStep job;
   };
   using Group = std::vector<std::unique_ptr<PendingCommit>>;
 
@@ -540,9 +562,18 @@ class SqliteStore final : public Store {
         queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
         if (queue_.empty()) return;  // stopping, and every queued commit is done
         while (!queue_.empty() && group.size() < max_group_batches_) {
+          if (queue_.front()->job && !group.empty()) break;  // a job runs alone
           group.push_back(std::move(queue_.front()));
           queue_.pop_front();
+          if (group.back()->job) break;
         }
+      }
+      if (group.back()->job) {
+        Status st = group.back()->job(*writer_->db);
+        if (!st.ok() && !writer_->db->InAutocommit()) (void)writer_->db->Exec("ROLLBACK");
+        group.back()->done.set_value(st.ok() ? Result<CommitResult>(CommitResult{})
+                                             : Result<CommitResult>(st));
+        continue;
       }
       CommitGroup(group);
     }
