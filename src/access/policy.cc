@@ -79,9 +79,30 @@ Decision DecideInstitution(const Actor& actor, Purpose purpose, Action action,
     case Action::kPatientConsent:
     case Action::kReadAccessLog:
       return Deny("deny.patient-only", "Only the patient (through the portal) may do this");
+    case Action::kDraftNotification:
+    case Action::kSubmitNotification:
+      // Filing a 感染症発生届 is the diagnosing doctor's statutory duty (感染症法 第12条): no
+      // patient consent, but only for treatment or public-health purposes, and a draft is
+      // assembled from the caller's own registered items only (the handler filters them).
+      if (purpose != Purpose::kTreatment && purpose != Purpose::kPublicHealth) {
+        return Deny("deny.purpose", "Notifications are filed for treatment (TREAT) or public "
+                                    "health (PUBHLTH) only");
+      }
+      return Permit("notification.statutory",
+                    "The diagnosing institution files an infectious-disease notification "
+                    "(感染症法 第12条) from its own records");
+    case Action::kReadNotificationStatus:
+      if (facts.is_notifier) {
+        return Permit("notification.notifier", "The institution filed this notification");
+      }
+      return Deny("deny.not-notifier", "Only the institution that filed a notification may "
+                                       "follow its delivery");
     case Action::kManageDirectory:
     case Action::kManageRoster:
     case Action::kReadAudit:
+    case Action::kRequestExport:
+    case Action::kApproveExport:
+    case Action::kReadExport:
       return Deny("deny.operator-only", "Only the operator may do this");
   }
   return Deny("deny.unknown-action", "Unknown action");
@@ -103,8 +124,22 @@ Decision DecidePortal(Purpose purpose, Action action) {
   }
 }
 
-Decision DecideOperator(Action action) {
+Decision DecideOperator(const Actor& actor, Action action, const Facts& facts) {
   switch (action) {
+    case Action::kRequestExport:
+      return Permit("export.request",
+                    "An operator requests the minister's data export; a second operator must "
+                    "approve it before it runs");
+    case Action::kApproveExport:
+      if (facts.export_requester.empty() || facts.export_requester == actor.id) {
+        return Deny("deny.export-same-operator",
+                    "Two-person rule: the operator who requested an export cannot approve it");
+      }
+      return Permit("export.two-person",
+                    "A second operator approves the export requested by " +
+                        facts.export_requester);
+    case Action::kReadExport:
+      return Permit("export.operator", "Operators follow and collect approved exports");
     case Action::kManageDirectory:
     case Action::kManageRoster:
     case Action::kReadAudit:
@@ -154,6 +189,12 @@ std::string_view ActionName(Action action) {
     case Action::kManageDirectory: return "directory-manage";
     case Action::kManageRoster: return "roster-manage";
     case Action::kReadAudit: return "audit-read";
+    case Action::kDraftNotification: return "notification-draft";
+    case Action::kSubmitNotification: return "notify";
+    case Action::kReadNotificationStatus: return "notification-status";
+    case Action::kRequestExport: return "export-request";
+    case Action::kApproveExport: return "export-approve";
+    case Action::kReadExport: return "export-read";
   }
   return "unknown";
 }
@@ -177,7 +218,7 @@ Decision Decide(const Actor& actor, Purpose purpose, Action action, const Facts&
     case ActorKind::kPortal:
       return DecidePortal(purpose, action);
     case ActorKind::kOperator:
-      return DecideOperator(action);
+      return DecideOperator(actor, action, facts);
   }
   return Deny("deny.unauthenticated", "Unknown caller", ErrorCode::kUnauthenticated);
 }

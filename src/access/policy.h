@@ -44,6 +44,13 @@ enum class Action {
   kManageDirectory,     // load / change directory entries
   kManageRoster,        // load / change the eligibility roster
   kReadAudit,           // operator audit queries
+  // Public health (docs/public-health.md).
+  kDraftNotification,       // draft a 感染症発生届 from the caller's OWN registered items only
+  kSubmitNotification,      // file a 感染症発生届 (routed to the surveillance endpoint)
+  kReadNotificationStatus,  // delivery state of a notification the caller filed
+  kRequestExport,           // start the minister's data request (operator A)
+  kApproveExport,           // approve it (operator B, never the requester)
+  kReadExport,              // an export's status, manifest and files (operators)
 };
 std::string_view ActionName(Action action);
 
@@ -53,6 +60,8 @@ struct Facts {
   bool is_sender = false;        // the actor sent the unit concerned
   store::ReferralState referral_state = store::ReferralState::kNone;  // for the actor
   std::string emergency_reason;  // stated with purpose ETREAT
+  bool is_notifier = false;      // the actor filed the notification concerned
+  std::string export_requester;  // kApproveExport: the operator who requested the export
 };
 
 struct Decision {

@@ -82,6 +82,26 @@ class TimedStore final : public store::Store {
     return inner_.ListAudit(query);
   }
   Result<store::AuditVerification> VerifyAudit() override { return inner_.VerifyAudit(); }
+  Result<store::NotificationRecord> ReadNotification(const std::string& id) override {
+    return inner_.ReadNotification(id);
+  }
+  Result<store::DeliveryRecord> ReadDelivery(const std::string& notification_id) override {
+    return inner_.ReadDelivery(notification_id);
+  }
+  Result<std::vector<store::DeliveryRecord>> ListDueDeliveries(Timestamp now,
+                                                               size_t limit) override {
+    return inner_.ListDueDeliveries(now, limit);
+  }
+  Result<store::ExportJob> ReadExportJob(const std::string& id) override {
+    return inner_.ReadExportJob(id);
+  }
+  Result<std::vector<store::ExportJob>> ListExportJobs(store::ExportState state,
+                                                       size_t limit) override {
+    return inner_.ListExportJobs(state, limit);
+  }
+  Result<std::vector<std::string>> ScanCohort(const store::ItemScanQuery& q) override {
+    return inner_.ScanCohort(q);
+  }
   Status Ping() override { return inner_.Ping(); }
   Status CheckIntegrity() override { return inner_.CheckIntegrity(); }
   store::StoreStats Stats() const override { return inner_.Stats(); }

@@ -29,12 +29,14 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
 #include "common/clock.h"
 #include "common/result.h"
 #include "fhir/value.h"
+#include "store/public_health.h"
 #include "store/records.h"
 #include "store/units.h"
 
@@ -70,7 +72,13 @@ struct DeleteResource {
 // mix them: a submission, its referral recipient row and its audit event commit together.
 using WriteOp = std::variant<PutResource, DeleteResource, PutUnit, WithdrawUnit, PutInstitution,
                              PutRosterEntry, PutConsent, RevokeConsent, SetReferralState,
-                             AppendAudit>;
+                             AppendAudit, PutNotification, UpdateDelivery, PutExportJob>;
+
+// The public-health ops (public_health.h), for backends that dispatch on op kind.
+template <class Op>
+inline constexpr bool kIsPublicHealthOp =
+    std::is_same_v<Op, PutNotification> || std::is_same_v<Op, UpdateDelivery> ||
+    std::is_same_v<Op, PutExportJob>;
 
 struct WriteBatch {
   std::vector<WriteOp> ops;
@@ -183,6 +191,25 @@ class Store {
   // Walks the whole chain, recomputing every hash (store/audit.h).
   virtual Result<AuditVerification> VerifyAudit();
 
+  // ---- Public health (public_health.h). Defaults answer kInternal, as for units. ----
+
+  // kNotFound if no notification has that id.
+  virtual Result<NotificationRecord> ReadNotification(const std::string& id);
+  // The outbox row of a notification; kNotFound if none.
+  virtual Result<DeliveryRecord> ReadDelivery(const std::string& notification_id);
+  // Queued deliveries due at `now` (next_attempt <= now), earliest first, at most `limit`.
+  virtual Result<std::vector<DeliveryRecord>> ListDueDeliveries(Timestamp now, size_t limit);
+  // kNotFound if no job has that id.
+  virtual Result<ExportJob> ReadExportJob(const std::string& id);
+  // Jobs in `state`, oldest first, at most `limit`.
+  virtual Result<std::vector<ExportJob>> ListExportJobs(ExportState state, size_t limit);
+  // THE ONLY CROSS-PERSON CLINICAL READ. The distinct persons (ascending, after
+  // q.after_person, at most q.limit_persons) having a current item matching the query.
+  // Reachable only from the minister's export job (src/publichealth/export_job.cc), which
+  // runs only after two operators requested and approved it; no API handler calls it.
+  // A scan, not an index probe: exports are rare and ingest pays nothing for them.
+  virtual Result<std::vector<std::string>> ScanCohort(const ItemScanQuery& q);
+
   // Cheap liveness check of the backend (used by /healthz).
   virtual Status Ping() = 0;
 
@@ -245,6 +272,25 @@ inline Result<std::vector<AuditEvent>> Store::ListAudit(const AuditQuery&) {
 }
 inline Result<AuditVerification> Store::VerifyAudit() {
   return InternalError("this store does not keep an audit trail");
+}
+
+inline Result<NotificationRecord> Store::ReadNotification(const std::string&) {
+  return InternalError("this store does not keep notifications");
+}
+inline Result<DeliveryRecord> Store::ReadDelivery(const std::string&) {
+  return InternalError("this store does not keep notifications");
+}
+inline Result<std::vector<DeliveryRecord>> Store::ListDueDeliveries(Timestamp, size_t) {
+  return InternalError("this store does not keep notifications");
+}
+inline Result<ExportJob> Store::ReadExportJob(const std::string&) {
+  return InternalError("this store does not keep export jobs");
+}
+inline Result<std::vector<ExportJob>> Store::ListExportJobs(ExportState, size_t) {
+  return InternalError("this store does not keep export jobs");
+}
+inline Result<std::vector<std::string>> Store::ScanCohort(const ItemScanQuery&) {
+  return InternalError("this store does not scan items");
 }
 
 }  // namespace clinshub::store

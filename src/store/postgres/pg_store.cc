@@ -649,6 +649,8 @@ class PostgresStore final : public Store, private postgres::RecordReads {
             } else if constexpr (std::is_same_v<Op, PutInstitution> ||
                                  std::is_same_v<Op, PutRosterEntry>) {
               // blind writes
+            } else if constexpr (kIsPublicHealthOp<Op>) {
+              // not kept on PostgreSQL yet: ApplyBatch refuses them
             } else {
               records_.Prefetch(o);
             }
@@ -698,6 +700,8 @@ class PostgresStore final : public Store, private postgres::RecordReads {
                                  std::is_same_v<Op, SetReferralState> ||
                                  std::is_same_v<Op, AppendAudit>) {
               return RecordOp(records_.Apply(o, now));
+            } else if constexpr (kIsPublicHealthOp<Op>) {
+              return InternalError("the PostgreSQL store does not keep public-health records yet");
             } else {
               return RecordOp(records_.Apply(o));
             }

@@ -182,10 +182,59 @@ CREATE INDEX unit_bundle_id ON unit (bundle_id);
 CREATE INDEX audit_actor ON audit (actor, time);
 )sql";
 
+// Version 4: public health (store/public_health.h).
+//
+// notification leads with person_key like every table holding patient data; notification_id
+// finds one by its hub id (the status query and the outbox). outbox is keyed by notification
+// id; outbox_due makes "what is due now" one range scan of queued rows. export_job holds the
+// minister's export requests (no patient data). states: DeliveryState, ExportState.
+constexpr const char* kPublicHealth = R"sql(
+CREATE TABLE notification (
+  person_key    TEXT    NOT NULL,
+  id            TEXT    NOT NULL,
+  institution   TEXT    NOT NULL,
+  identifier    TEXT    NOT NULL,
+  disease_code  TEXT    NOT NULL,
+  content_hash  TEXT    NOT NULL,
+  bundle        TEXT    NOT NULL,
+  submitted     INTEGER NOT NULL,
+  PRIMARY KEY (person_key, id)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX notification_id ON notification (id);
+CREATE TABLE outbox (
+  notification_id TEXT    PRIMARY KEY,
+  person_key      TEXT    NOT NULL,
+  institution     TEXT    NOT NULL,
+  state           INTEGER NOT NULL CHECK (state IN (1, 2, 3)),
+  attempts        INTEGER NOT NULL,
+  next_attempt    INTEGER NOT NULL,
+  last_error      TEXT    NOT NULL,
+  created         INTEGER NOT NULL,
+  updated         INTEGER NOT NULL,
+  delivered       INTEGER
+) WITHOUT ROWID;
+CREATE INDEX outbox_due ON outbox (state, next_attempt);
+CREATE TABLE export_job (
+  id            TEXT    PRIMARY KEY,
+  requester     TEXT    NOT NULL,
+  approver      TEXT    NOT NULL,
+  state         INTEGER NOT NULL CHECK (state BETWEEN 1 AND 6),
+  request       TEXT    NOT NULL,
+  progress      INTEGER NOT NULL,
+  manifest      TEXT    NOT NULL,
+  error         TEXT    NOT NULL,
+  created       INTEGER NOT NULL,
+  updated       INTEGER NOT NULL,
+  expires       INTEGER
+) WITHOUT ROWID;
+CREATE INDEX export_job_state ON export_job (state, created);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "resource versions and current-version index", kResourceVersions},
     {2, "reporting units and their per-person items", kReportingUnits},
     {3, "institution directory, roster, consent, referral consent, audit", kHubRecords},
+    {4, "public health: notifications, their outbox, export jobs", kPublicHealth},
 };
 
 constexpr const char* kCreateMigrationsTable = R"sql(

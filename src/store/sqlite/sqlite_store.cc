@@ -14,6 +14,7 @@
 
 #include "fhir/json.h"
 #include "store/meta.h"
+#include "store/sqlite/public_health_sqlite.h"
 #include "store/sqlite/purge_sqlite.h"
 #include "store/sqlite/records_sqlite.h"
 #include "store/sqlite/rows.h"
@@ -100,6 +101,7 @@ struct ReadConnection {
   std::unique_ptr<Statement> units_of_person;
   std::unique_ptr<Statement> items;
   std::unique_ptr<sqlite::RecordReader> records;
+  std::unique_ptr<sqlite::PublicHealthReader> public_health;
 
   static Result<std::unique_ptr<ReadConnection>> Open(const std::string& file,
                                                       int busy_timeout_ms) {
@@ -146,6 +148,10 @@ struct ReadConnection {
     Result<std::unique_ptr<sqlite::RecordReader>> records = sqlite::RecordReader::Prepare(*rc->db);
     if (!records.ok()) return records.take_status();
     rc->records = std::move(*records);
+    Result<std::unique_ptr<sqlite::PublicHealthReader>> ph =
+        sqlite::PublicHealthReader::Prepare(*rc->db);
+    if (!ph.ok()) return ph.take_status();
+    rc->public_health = std::move(*ph);
     return rc;
   }
 };
@@ -166,6 +172,7 @@ struct WriteConnection {
   std::unique_ptr<Statement> delete_items;
   std::unique_ptr<Statement> insert_item;
   std::unique_ptr<sqlite::RecordWriter> records;
+  std::unique_ptr<sqlite::PublicHealthWriter> public_health;
 
   static Result<std::unique_ptr<WriteConnection>> Open(const std::string& file,
                                                        const SqliteOptions& options,
@@ -227,6 +234,10 @@ struct WriteConnection {
     Result<std::unique_ptr<sqlite::RecordWriter>> records = sqlite::RecordWriter::Prepare(*wc->db);
     if (!records.ok()) return records.take_status();
     wc->records = std::move(*records);
+    Result<std::unique_ptr<sqlite::PublicHealthWriter>> ph =
+        sqlite::PublicHealthWriter::Prepare(*wc->db);
+    if (!ph.ok()) return ph.take_status();
+    wc->public_health = std::move(*ph);
     return wc;
   }
 };
@@ -478,6 +489,31 @@ class SqliteStore final : public Store {
     return lease->records->VerifyAudit();
   }
 
+  Result<NotificationRecord> ReadNotification(const std::string& id) override {
+    ReadLease lease(*this);
+    return lease->public_health->ReadNotification(id);
+  }
+  Result<DeliveryRecord> ReadDelivery(const std::string& notification_id) override {
+    ReadLease lease(*this);
+    return lease->public_health->ReadDelivery(notification_id);
+  }
+  Result<std::vector<DeliveryRecord>> ListDueDeliveries(Timestamp now, size_t limit) override {
+    ReadLease lease(*this);
+    return lease->public_health->ListDueDeliveries(now, limit);
+  }
+  Result<ExportJob> ReadExportJob(const std::string& id) override {
+    ReadLease lease(*this);
+    return lease->public_health->ReadExportJob(id);
+  }
+  Result<std::vector<ExportJob>> ListExportJobs(ExportState state, size_t limit) override {
+    ReadLease lease(*this);
+    return lease->public_health->ListExportJobs(state, limit);
+  }
+  Result<std::vector<std::string>> ScanCohort(const ItemScanQuery& q) override {
+    ReadLease lease(*this);
+    return lease->public_health->ScanCohort(q);
+  }
+
   Status Ping() override {
     ReadLease lease(*this);
     return RunOnce(*lease->ping);
@@ -648,6 +684,9 @@ class SqliteStore final : public Store {
             if constexpr (std::is_same_v<Op, PutRosterEntry> || std::is_same_v<Op, PutConsent> ||
                           std::is_same_v<Op, RevokeConsent>) {
               return RecordOp(writer_->records->Apply(o));
+            }
+            if constexpr (kIsPublicHealthOp<Op>) {
+              return RecordOp(writer_->public_health->Apply(o, now));
             }
           },
           op);
