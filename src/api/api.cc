@@ -45,7 +45,8 @@ Api::Api(ApiConfig config, store::Store& store, const Clock& clock, IdGenerator&
       ids_(ids),
       metrics_(metrics),
       logger_(logger),
-      ctx_{store_, clock_, ids_, metrics_, config_, router_} {
+      page_cache_(clock, PageCache::Options{}),
+      ctx_{store_, clock_, ids_, metrics_, config_, router_, page_cache_} {
   auto add = [this](std::string method, std::string pattern, std::string interaction,
                     std::set<std::string> types, bool fhir, Fn fn) {
     router_.Add(RouteSpec{std::move(method), std::move(pattern), std::move(interaction),
@@ -69,6 +70,11 @@ Api::Api(ApiConfig config, store::Store& store, const Clock& clock, IdGenerator&
   add("DELETE", "/Consent/{id}", "delete", {}, true, &RevokeConsent);
   add("GET", "/Patient/$summary", "operation", {}, true, &PatientSummary);
   add("GET", "/AuditEvent", "search-type", {}, true, &SearchAuditEvents);
+  // FHIR search on the 6 information, one patient at a time, and the patient's documents.
+  for (const char* type : {"Condition", "AllergyIntolerance", "Observation", "MedicationRequest"}) {
+    add("GET", std::string("/") + type, "search-type", {}, true, &SearchClinical);
+  }
+  add("GET", "/Bundle", "search-type", {}, true, &SearchDocuments);
   // Institution directory and roster (operator loads; everyone searches the directory).
   add("GET", "/Organization", "search-type", {}, true, &SearchOrganizations);
   add("GET", "/Organization/{id}", "read", {}, true, &ReadOrganization);

@@ -47,6 +47,7 @@ class Api final : public HttpService {
   Metrics& metrics_;
   spdlog::logger& logger_;
   Router router_;
+  PageCache page_cache_;
   InteractionContext ctx_;
 };
 

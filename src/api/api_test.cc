@@ -162,14 +162,18 @@ TEST_F(ApiTest, CapabilityStatementListsExactlyTheRegisteredInteractions) {
     return out;
   };
   // Bundle (JP-CLINS submissions), Organization (the directory), Consent, Patient ($summary),
-  // AuditEvent, and the configured types (Basic; Patient's reads merge with $summary).
-  ASSERT_EQ(resources.items().size(), 6u);
+  // AuditEvent, the four searchable clinical types, and the configured types (Basic; Patient's
+  // reads merge with $summary).
+  ASSERT_EQ(resources.items().size(), 10u);
+  for (const char* type : {"Condition", "AllergyIntolerance", "Observation", "MedicationRequest"}) {
+    EXPECT_EQ(codes(find(type)), (std::vector<std::string>{"search-type"})) << type;
+  }
   EXPECT_EQ(codes(find("Consent")),
             (std::vector<std::string>{"read", "delete", "create", "search-type"}));
   EXPECT_EQ(codes(find("AuditEvent")), (std::vector<std::string>{"search-type"}));
   // JP-CLINS submissions: create on /Bundle, withdrawal as a conditional delete, two operations;
   // read types come from the configuration (this test's configuration has no Bundle reads).
-  EXPECT_EQ(codes(find("Bundle")), (std::vector<std::string>{"create"}));
+  EXPECT_EQ(codes(find("Bundle")), (std::vector<std::string>{"create", "search-type"}));
   EXPECT_EQ(find("Bundle").StringAt("conditionalDelete"), "single");
   EXPECT_EQ(find("Bundle").Find("operation")->items().size(), 4u);
   EXPECT_EQ(codes(find("Organization")),

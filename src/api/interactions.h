@@ -6,6 +6,7 @@
 #include "api/api_config.h"
 #include "api/http_types.h"
 #include "api/metrics.h"
+#include "api/page_cache.h"
 #include "api/router.h"
 #include "common/clock.h"
 #include "common/ids.h"
@@ -22,6 +23,7 @@ struct InteractionContext {
   Metrics& metrics;
   const ApiConfig& config;
   const Router& router;
+  PageCache& page_cache;  // search snapshots for stable paging (search.cc)
 };
 
 Result<Response> Capabilities(const InteractionContext& ctx, const Request& request);
@@ -52,6 +54,10 @@ Result<Response> ReferralInbox(const InteractionContext& ctx, const Request& req
 Result<Response> ReferralConsent(const InteractionContext& ctx, const Request& request);
 Result<Response> PatientSummary(const InteractionContext& ctx, const Request& request);
 Result<Response> SearchAuditEvents(const InteractionContext& ctx, const Request& request);
+// FHIR search on Condition, AllergyIntolerance, Observation, MedicationRequest for one patient
+// (search.cc) and a patient's documents (documents.cc).
+Result<Response> SearchClinical(const InteractionContext& ctx, const Request& request);
+Result<Response> SearchDocuments(const InteractionContext& ctx, const Request& request);
 Result<Response> Healthz(const InteractionContext& ctx, const Request& request);
 Result<Response> MetricsEndpoint(const InteractionContext& ctx, const Request& request);
 

@@ -202,7 +202,10 @@ Result<Response> PatientSummary(const InteractionContext& ctx, const Request& re
     const std::string ref = ItemRef(it->bundle_id, it->ordinal);
     event.items.push_back(ref);
     const bool uninformed = (it->item.flags & clins::kFlagUninformed) != 0;
-    if (uninformed) event.patient_hidden_items.push_back(ref);
+    // 未提供 items reach only their sender, and the patient's log must not name them either.
+    if ((it->item.flags & (clins::kFlagUninformed | clins::kFlagUndelivered)) != 0) {
+      event.patient_hidden_items.push_back(ref);
+    }
     if (!first) body += ',';
     first = false;
     body += R"({"fullUrl":)";
