@@ -86,6 +86,8 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Start(ServerConfig config, spdlog:
                                          app->metrics_, logger);
   app->http_ = std::make_unique<HttpServer>(config.http, *app->api_, app->metrics_, logger);
   CLINSHUB_RETURN_IF_ERROR(app->http_->Start());
+  app->retention_ =
+      std::make_unique<RetentionJob>(*app->store_, *app->clock_, config.retention, logger);
   logger.info("serving {} with data in {}", app->http_->url(), config.data_dir);
   return app;
 }
@@ -93,6 +95,7 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Start(ServerConfig config, spdlog:
 ServerApp::~ServerApp() { Shutdown(); }
 
 void ServerApp::Shutdown() {
+  if (retention_) retention_->Stop();
   if (http_) http_->Shutdown();
 }
 

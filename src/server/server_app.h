@@ -45,6 +45,7 @@ class ServerApp {
   RandomIdGenerator ids_;
   api::Metrics metrics_;
   std::unique_ptr<store::Store> store_;
+  std::unique_ptr<RetentionJob> retention_;  // declared after store_: stops before it closes
   std::unique_ptr<api::Api> api_;
   std::unique_ptr<HttpServer> http_;
 };

@@ -6,6 +6,7 @@
 
 #include "api/api_config.h"
 #include "server/http_server.h"
+#include "server/retention_job.h"
 
 namespace clinshub::server {
 
@@ -18,6 +19,8 @@ struct ServerConfig {
   std::string store;
   // Pooled store connections for reads (the store's writer has one more).
   int store_connections = 4;
+  // Retention (docs/retention.md): the periods and how often the server purges.
+  RetentionConfig retention;
   // Plain HTTP must be asked for (tests, local demos); production is TLS, institutions
   // authenticate with client certificates.
   bool plain_http = false;
