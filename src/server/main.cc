@@ -19,6 +19,7 @@
 #include "access/pki/certificate_authority.h"
 #include "loadtest/bench_command.h"
 #include "server/audit_command.h"
+#include "server/purge_command.h"
 #include "server/server_app.h"
 #include "server/signal_waiter.h"
 #include "store/open_store.h"
@@ -312,6 +313,7 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   serve->add_option("--base-url", config.api.base_url,
                     "Public base URL for Location headers (default: from the Host header)");
+  clinshub::server::AddServeRetentionOptions(*serve, config.retention);  // docs/retention.md
 
   serve->add_option("--server-name", config.server_names,
                     "Extra DNS name or IP address for the built-in CA's server certificate "
@@ -401,6 +403,8 @@ int main(int argc, char** argv) {
 
   int audit_exit = 0;
   CLI::App* audit = clinshub::server::AddAuditCommand(app, audit_exit);
+  int purge_exit = 0;
+  CLI::App* purge = clinshub::server::AddPurgeCommand(app, purge_exit);
 
   int bench_exit = 0;
   CLI::App* bench = clinshub::loadtest::AddBenchCommand(app, bench_exit);  // tools/loadtest
@@ -425,6 +429,7 @@ int main(int argc, char** argv) {
   if (migrate->parsed()) return migrate_exit;
   if (bench->parsed()) return bench_exit;
   if (audit->parsed()) return audit_exit;
+  if (purge->parsed()) return purge_exit;
   if (serve->parsed()) {
     config.api.software_version = CLINSHUB_VERSION;
     config.api.consent_window = std::chrono::hours(consent_hours);
