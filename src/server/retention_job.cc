@@ -42,7 +42,15 @@ Result<store::PurgeReport> PurgeAndAudit(store::Store& store,
 RetentionJob::RetentionJob(store::Store& store, const Clock& clock, RetentionConfig config,
                            spdlog::logger& logger)
     : store_(store), clock_(clock), config_(std::move(config)), logger_(logger) {
-  if (config_.purge_interval.count() > 0) thread_ = std::thread([this] { Loop(); });
+  if (config_.purge_interval.count() == 0) {
+    logger_.info("retention: purge job off (run `clinshub purge`)");
+    return;
+  }
+  logger_.info("retention: purging every {} s (labs {} d, prescriptions {} d, conditions {} d)",
+               std::chrono::duration_cast<std::chrono::seconds>(config_.purge_interval).count(),
+               config_.policy.labs.count() / 24, config_.policy.prescriptions.count() / 24,
+               config_.policy.conditions.count() / 24);
+  thread_ = std::thread([this] { Loop(); });
 }
 
 RetentionJob::~RetentionJob() { Stop(); }
