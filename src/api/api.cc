@@ -81,6 +81,14 @@ Api::Api(ApiConfig config, store::Store& store, const Clock& clock, IdGenerator&
   add("PUT", "/Organization/{id}", "update", {}, true, &PutOrganization);
   add("POST", "/$load-directory", "operation", {}, false, &LoadDirectory);
   add("POST", "/$load-roster", "operation", {}, false, &LoadRoster);
+  // Public health (docs/public-health.md): 感染症発生届 and the minister's export.
+  add("POST", "/Patient/$notification-draft", "operation", {}, true, &NotificationDraft);
+  add("POST", "/Bundle/$notify", "operation", {}, true, &SubmitNotification);
+  add("GET", "/Bundle/$notification-status", "operation", {}, true, &NotificationStatus);
+  add("POST", "/$export-request", "operation", {}, false, &RequestExport);
+  add("POST", "/$export-request/{id}/$approve", "operation", {}, false, &ApproveExport);
+  add("GET", "/$export-status/{id}", "operation", {}, false, &ExportStatus);
+  add("GET", "/$export-file/{id}/{file}", "operation", {}, false, &ExportFile);
   if (!reads.empty()) {
     add("GET", "/{type}/{id}", "read", reads, true, &ReadResource);
     add("GET", "/{type}/{id}/_history", "history-instance", reads, true, &HistoryInstance);

@@ -28,6 +28,9 @@ struct ApiConfig {
   std::string trusted_subject_header;
   // How long a card-reader consent lets an institution read (SERVICE.md: 24 hours).
   std::chrono::seconds consent_window{24 * 3600};
+  // Where the minister's export runner writes its NDJSON files (src/publichealth); the
+  // operator downloads them from GET /$export-file/{job}/{file}. Empty: exports are off.
+  std::string export_dir;
   // Transport facts the CapabilityStatement reports (it must tell the truth).
   bool tls = false;
   bool client_certificates_required = false;

@@ -58,6 +58,14 @@ Result<Response> SearchAuditEvents(const InteractionContext& ctx, const Request&
 // (search.cc) and a patient's documents (documents.cc).
 Result<Response> SearchClinical(const InteractionContext& ctx, const Request& request);
 Result<Response> SearchDocuments(const InteractionContext& ctx, const Request& request);
+// Public health: 感染症発生届 (notification.cc) and the minister's export (export.cc).
+Result<Response> NotificationDraft(const InteractionContext& ctx, const Request& request);
+Result<Response> SubmitNotification(const InteractionContext& ctx, const Request& request);
+Result<Response> NotificationStatus(const InteractionContext& ctx, const Request& request);
+Result<Response> RequestExport(const InteractionContext& ctx, const Request& request);
+Result<Response> ApproveExport(const InteractionContext& ctx, const Request& request);
+Result<Response> ExportStatus(const InteractionContext& ctx, const Request& request);
+Result<Response> ExportFile(const InteractionContext& ctx, const Request& request);
 Result<Response> Healthz(const InteractionContext& ctx, const Request& request);
 Result<Response> MetricsEndpoint(const InteractionContext& ctx, const Request& request);
 

@@ -319,6 +319,39 @@ int main(int argc, char** argv) {
                     "Extra DNS name or IP address for the built-in CA's server certificate "
                     "(repeatable; used only without --tls-cert and --plain-http)")
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  // Public health (docs/public-health.md).
+  int64_t surveillance_backoff_ms = config.outbox.base_backoff.count();
+  int64_t surveillance_timeout_ms = config.surveillance.timeout.count();
+  int64_t outbox_poll_ms = config.outbox.poll_interval.count();
+  int64_t export_expiry_hours = 24;
+  serve->add_option("--surveillance-url", config.outbox.endpoint_url,
+                    "http(s) URL the hub POSTs 感染症発生届 to (empty: they stay queued)");
+  serve->add_option("--surveillance-max-attempts", config.outbox.max_attempts,
+                    "Delivery attempts before a notification is dead-lettered")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  serve->add_option("--surveillance-backoff-ms", surveillance_backoff_ms,
+                    "First retry delay; doubles per attempt (with jitter) up to 1 hour")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  serve->add_option("--surveillance-timeout-ms", surveillance_timeout_ms,
+                    "Deadline of one delivery attempt (connect, TLS, write, read)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  serve->add_option("--surveillance-ca", config.surveillance.ca_file,
+                    "CA bundle for an https surveillance endpoint (default: system CAs)");
+  serve->add_option("--surveillance-cert", config.surveillance.cert_file,
+                    "Client certificate for the surveillance endpoint (PEM)");
+  serve->add_option("--surveillance-key", config.surveillance.key_file,
+                    "Its private key (PEM)");
+  serve->add_option("--outbox-poll-ms", outbox_poll_ms,
+                    "How often the outbox and the export runner look for work")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  serve->add_option("--export-expiry-hours", export_expiry_hours,
+                    "How long the minister's export files are kept before deletion")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
 
   CertOptions cert_options;
   int cert_exit = 0;
@@ -431,6 +464,12 @@ int main(int argc, char** argv) {
   if (audit->parsed()) return audit_exit;
   if (purge->parsed()) return purge_exit;
   if (serve->parsed()) {
+    config.outbox.base_backoff = std::chrono::milliseconds(surveillance_backoff_ms);
+    config.surveillance.timeout = std::chrono::milliseconds(surveillance_timeout_ms);
+    config.outbox.lease = 2 * config.surveillance.timeout + std::chrono::seconds(1);
+    config.outbox.poll_interval = std::chrono::milliseconds(outbox_poll_ms);
+    config.exports.poll_interval = std::chrono::milliseconds(outbox_poll_ms);
+    config.exports.expiry = std::chrono::hours(export_expiry_hours);
     config.api.software_version = CLINSHUB_VERSION;
     config.api.consent_window = std::chrono::hours(consent_hours);
     return Serve(std::move(config), log_level);

@@ -80,6 +80,22 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Start(ServerConfig config, spdlog:
   logger.info("store: {}", store::RedactStoreLocation(store_location));
   app->store_ = std::move(store).value();
 
+  if (config.exports.directory.empty()) config.exports.directory = config.data_dir + "/exports";
+  if (config.exports.secret_file.empty()) {
+    config.exports.secret_file = config.data_dir + "/public-health.key";
+  }
+  config.api.export_dir = config.exports.directory;
+  if (!config.outbox.endpoint_url.empty()) {
+    CLINSHUB_RETURN_IF_ERROR(publichealth::ValidateEndpointUrl(config.outbox.endpoint_url));
+    app->outbox_ = std::make_unique<publichealth::OutboxWorker>(
+        *app->store_, *app->clock_, publichealth::MakeBeastPoster(config.surveillance),
+        config.outbox, logger);
+    app->outbox_->Start();
+  }
+  app->exports_ = std::make_unique<publichealth::ExportRunner>(*app->store_, *app->clock_,
+                                                               config.exports, logger);
+  app->exports_->Start();
+
   config.api.tls = !config.http.tls_cert_file.empty();
   config.api.client_certificates_required = !config.http.tls_client_ca_file.empty();
   app->api_ = std::make_unique<api::Api>(config.api, *app->store_, *app->clock_, app->ids_,
@@ -97,6 +113,8 @@ ServerApp::~ServerApp() { Shutdown(); }
 void ServerApp::Shutdown() {
   if (retention_) retention_->Stop();
   if (http_) http_->Shutdown();
+  if (outbox_) outbox_->Stop();
+  if (exports_) exports_->Stop();
 }
 
 }  // namespace clinshub::server

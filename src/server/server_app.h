@@ -11,6 +11,8 @@
 #include "common/clock.h"
 #include "common/ids.h"
 #include "common/result.h"
+#include "publichealth/export_job.h"
+#include "publichealth/outbox_worker.h"
 #include "server/http_server.h"
 #include "server/server_config.h"
 #include "store/store.h"
@@ -48,6 +50,9 @@ class ServerApp {
   std::unique_ptr<RetentionJob> retention_;  // declared after store_: stops before it closes
   std::unique_ptr<api::Api> api_;
   std::unique_ptr<HttpServer> http_;
+  // Stopped before the store closes (declared after it).
+  std::unique_ptr<publichealth::OutboxWorker> outbox_;
+  std::unique_ptr<publichealth::ExportRunner> exports_;
 };
 
 }  // namespace clinshub::server

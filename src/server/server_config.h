@@ -5,6 +5,8 @@
 #include <vector>
 
 #include "api/api_config.h"
+#include "publichealth/export_job.h"
+#include "publichealth/outbox_worker.h"
 #include "server/http_server.h"
 #include "server/retention_job.h"
 
@@ -28,6 +30,12 @@ struct ServerConfig {
   // first start) and requires institution certificates it issued. The server certificate
   // names localhost, 127.0.0.1 and these extra DNS names / IP addresses.
   std::vector<std::string> server_names;
+  // Public health (docs/public-health.md). outbox.endpoint_url (--surveillance-url) empty: no
+  // delivery worker (notifications stay queued). exports.directory / secret_file empty:
+  // <data_dir>/exports and <data_dir>/public-health.key.
+  publichealth::OutboxOptions outbox;
+  publichealth::PosterOptions surveillance;
+  publichealth::ExportOptions exports;
 };
 
 // Where the built-in CA lives for a data directory.
