@@ -85,10 +85,12 @@ Api::Api(ApiConfig config, store::Store& store, const Clock& clock, IdGenerator&
   add("POST", "/Patient/$notification-draft", "operation", {}, true, &NotificationDraft);
   add("POST", "/Bundle/$notify", "operation", {}, true, &SubmitNotification);
   add("GET", "/Bundle/$notification-status", "operation", {}, true, &NotificationStatus);
-  add("POST", "/$export-request", "operation", {}, false, &RequestExport);
-  add("POST", "/$export-request/{id}/$approve", "operation", {}, false, &ApproveExport);
-  add("GET", "/$export-status/{id}", "operation", {}, false, &ExportStatus);
-  add("GET", "/$export-file/{id}/{file}", "operation", {}, false, &ExportFile);
+  // The export is an operator endpoint, not a FHIR interaction on a resource type: unlisted
+  // in the CapabilityStatement like /healthz.
+  add("POST", "/$export-request", "", {}, false, &RequestExport);
+  add("POST", "/$export-request/{id}/$approve", "", {}, false, &ApproveExport);
+  add("GET", "/$export-status/{id}", "", {}, false, &ExportStatus);
+  add("GET", "/$export-file/{id}/{file}", "", {}, false, &ExportFile);
   if (!reads.empty()) {
     add("GET", "/{type}/{id}", "read", reads, true, &ReadResource);
     add("GET", "/{type}/{id}/_history", "history-instance", reads, true, &HistoryInstance);

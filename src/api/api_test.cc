@@ -175,7 +175,8 @@ TEST_F(ApiTest, CapabilityStatementListsExactlyTheRegisteredInteractions) {
   // read types come from the configuration (this test's configuration has no Bundle reads).
   EXPECT_EQ(codes(find("Bundle")), (std::vector<std::string>{"create", "search-type"}));
   EXPECT_EQ(find("Bundle").StringAt("conditionalDelete"), "single");
-  EXPECT_EQ(find("Bundle").Find("operation")->items().size(), 4u);
+  // $restore, $status, $inbox, $referral-consent, $notify, $notification-status.
+  EXPECT_EQ(find("Bundle").Find("operation")->items().size(), 6u);
   EXPECT_EQ(codes(find("Organization")),
             (std::vector<std::string>{"read", "update", "search-type"}));
   EXPECT_EQ(codes(find("Basic")),

@@ -214,6 +214,11 @@ void ExportRunner::Stop() {
   started_ = false;
 }
 
+bool ExportRunner::Stopping() {
+  std::lock_guard lock(mu_);
+  return stop_;
+}
+
 void ExportRunner::Loop() {
   while (true) {
     Result<int> ran = RunOnce();
@@ -236,6 +241,7 @@ Result<int> ExportRunner::RunOnce() {
     if (!jobs.ok()) return jobs.take_status();
     for (store::ExportJob& job : *jobs) {
       Status st = Run(job);
+      if (!st.ok() && Stopping()) return ran;  // left running: resumed on the next start
       if (!st.ok()) {
         logger_.error("export {} failed: {}", job.id, st.ToString());
         Result<store::ExportJob> now = store_.ReadExportJob(job.id);
@@ -336,6 +342,7 @@ Status ExportRunner::Run(store::ExportJob job) {
   int64_t excluded_undelivered = 0;
   size_t done = 0;
   for (const std::string& person : persons) {
+    if (Stopping()) return UnavailableError("export interrupted by shutdown");
     ++done;
     if (r.age_min || r.age_max) {
       std::optional<int> age = AgeAt(BirthDate(store_, person), r.period_end);

@@ -74,6 +74,7 @@ class ExportRunner {
  private:
   Status Run(store::ExportJob job);
   Status Expire(store::ExportJob job);
+  bool Stopping();
   void Loop();
 
   store::Store& store_;
