@@ -9,6 +9,9 @@
 #include <sys/stat.h>
 
 #include "access/pki/certificate_authority.h"
+#include "common/japanese_text.h"
+#include "fhir/json.h"
+#include "generator/generator.h"
 #include "server/server_app.h"
 #include "support/http_client.h"
 #include "support/temp_dir.h"
@@ -55,6 +58,21 @@ class BuiltInPkiTest : public ::testing::Test {
     std::string out = dir_.path() + "/" + name;
     EXPECT_TRUE(access::pki::WriteClientBundle(out, *issued, ca.ca_certificate_pem()).ok());
     return {ca_->ca_cert_path(), out + "/cert.pem", out + "/key.pem"};
+  }
+
+  // Writes an issued certificate into a fresh directory; client options trusting the hub CA.
+  TlsClientOptions Bundle(const std::string& name,
+                          const Result<access::pki::IssuedCertificate>& issued) {
+    EXPECT_TRUE(issued.ok()) << issued.status().ToString();
+    if (!issued.ok()) return {};
+    std::string out = dir_.path() + "/" + name;
+    EXPECT_TRUE(access::pki::WriteClientBundle(out, *issued, ca_->ca_certificate_pem()).ok());
+    return {ca_->ca_cert_path(), out + "/cert.pem", out + "/key.pem"};
+  }
+  TlsClientOptions InstitutionCert(const std::string& name, const std::string& code) {
+    InstitutionCertificateRequest request;
+    request.institution_code = code;
+    return Bundle(name, ca_->IssueInstitution(request));
   }
 
   Result<testing::HttpResponse> Metadata(const TlsClientOptions& tls) {
@@ -112,6 +130,52 @@ TEST_F(BuiltInPkiTest, RevokedCertificateIsRefusedOnTheNextConnection) {
   auto other = Metadata(Issue(*ca_, "still-good"));
   ASSERT_TRUE(other.ok()) << other.status().ToString();
   EXPECT_EQ(other->status, 200);
+}
+
+// Access end to end with real certificates: the certificate decides who the caller is.
+TEST_F(BuiltInPkiTest, EveryCallerIsWhoItsCertificateSays) {
+  generator::Generator gen(generator::GeneratorOptions{.seed = 5, .persons = 1});
+  generator::GeneratedSubmission s = gen.SubmissionsFor(gen.population().persons[0]).at(0);
+  store::WriteBatch seed;
+  store::InstitutionRecord inst;
+  inst.code = s.institution_code;
+  inst.name = "病院";
+  inst.kana = "ビョウイン";
+  inst.kind = "hospital";
+  seed.ops.emplace_back(store::PutInstitution{inst});
+  seed.ops.emplace_back(store::PutRosterEntry{
+      {s.patient_system, NormaliseIdentifier(s.patient_identifier), "P0", "2000-01-01", ""}});
+  ASSERT_TRUE(app_->store().Commit(std::move(seed)).ok());
+  const std::string body = fhir::WriteJson(s.bundle);
+  const testing::HeaderList json = {{"Content-Type", "application/fhir+json"}};
+
+  HttpClient sender("127.0.0.1", app_->port(), InstitutionCert("sender", s.institution_code));
+  auto created = sender.Send("POST", "/Bundle", json, body);
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  EXPECT_EQ(created->status, 201) << created->body;
+
+  // A valid certificate of an institution the directory does not list: refused.
+  HttpClient unlisted("127.0.0.1", app_->port(), InstitutionCert("unlisted", "1319999999"));
+  auto refused = unlisted.Send("POST", "/Bundle", json, body);
+  ASSERT_TRUE(refused.ok());
+  EXPECT_EQ(refused->status, 403) << refused->body;
+
+  const std::string summary =
+      "/Patient/$summary?identifier=" + s.patient_system + "|" + s.patient_identifier;
+  HttpClient portal("127.0.0.1", app_->port(), Bundle("portal", ca_->IssueRole("portal", "myna")));
+  auto own = portal.Get(summary);
+  ASSERT_TRUE(own.ok());
+  EXPECT_EQ(own->status, 200) << own->body;
+  HttpClient ops("127.0.0.1", app_->port(), Bundle("ops", ca_->IssueRole("operator", "alice")));
+  auto clinical = ops.Get(summary);
+  ASSERT_TRUE(clinical.ok());
+  EXPECT_EQ(clinical->status, 403) << clinical->body;
+  auto audit = ops.Get("/AuditEvent?_count=10");
+  ASSERT_TRUE(audit.ok());
+  EXPECT_EQ(audit->status, 200) << audit->body;
+  auto not_ops = portal.Get("/AuditEvent?_count=10");
+  ASSERT_TRUE(not_ops.ok());
+  EXPECT_EQ(not_ops->status, 400) << "the portal's log names one patient";
 }
 
 TEST_F(BuiltInPkiTest, RestartReusesTheExistingCa) {
