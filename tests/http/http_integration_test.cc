@@ -53,12 +53,16 @@ TEST_F(HttpIntegrationTest, MetadataDescribesTheServer) {
   for (const fhir::Value& r : resources) by_type[std::string(r.StringAt("type"))] = &r;
   std::vector<std::string> types;
   for (const auto& [type, r] : by_type) types.push_back(type);
-  EXPECT_EQ(types, (std::vector<std::string>{"AuditEvent", "Bundle", "Consent", "Location",
-                                             "Organization", "Patient"}));
+  EXPECT_EQ(types, (std::vector<std::string>{"AllergyIntolerance", "AuditEvent", "Bundle",
+                                             "Condition", "Consent", "Location",
+                                             "MedicationRequest", "Observation", "Organization",
+                                             "Patient"}));
   EXPECT_EQ(by_type["Bundle"]->StringAt("conditionalDelete"), "single");
-  EXPECT_EQ(by_type["Bundle"]->Find("operation")->items().size(), 4u);
+  // $restore, $status, $inbox, $referral-consent, $notify, $notification-status
+  EXPECT_EQ(by_type["Bundle"]->Find("operation")->items().size(), 6u);
   EXPECT_EQ(by_type["Location"]->Find("interaction")->items().size(), 6u);
-  EXPECT_EQ(by_type["Patient"]->Find("operation")->items().size(), 1u);
+  // $summary, $notification-draft
+  EXPECT_EQ(by_type["Patient"]->Find("operation")->items().size(), 2u);
 }
 
 TEST_F(HttpIntegrationTest, ResourceLifecycle) {
