@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "common/japanese_text.h"
+#include "store/search_text.h"
 #include "store/audit.h"
 
 namespace clinshub::store::postgres {
@@ -127,27 +128,6 @@ void WriteQueue::Truncate(size_t n) {
 }
 
 namespace {
-
-std::string DigitsOf(std::string_view text) {
-  std::string normalised = NormaliseForSearch(text);  // full-width digits become ASCII
-  std::string digits;
-  for (char c : normalised) {
-    if (c >= '0' && c <= '9') digits += c;
-  }
-  return digits;
-}
-
-// LIKE pattern for a literal prefix or substring (\ escapes the wildcards).
-std::string LikePattern(std::string_view literal, bool contains) {
-  std::string p;
-  if (contains) p += '%';
-  for (char c : literal) {
-    if (c == '%' || c == '_' || c == '\\') p += '\\';
-    p += c;
-  }
-  p += '%';
-  return p;
-}
 
 bool Bool(const Rows& r, int row, int col) { return r.Text(row, col) == "t"; }
 

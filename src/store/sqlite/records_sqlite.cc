@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/japanese_text.h"
+#include "store/search_text.h"
 #include "store/audit.h"
 #include "store/sqlite/rows.h"
 
@@ -19,27 +20,6 @@ Result<std::unique_ptr<Statement>> Prep(Connection& db, std::string_view sql) {
     if (!prepared_.ok()) return prepared_.take_status();                \
     (slot) = std::move(*prepared_);                                     \
   } while (0)
-
-std::string DigitsOf(std::string_view text) {
-  std::string normalised = NormaliseForSearch(text);  // full-width digits become ASCII
-  std::string digits;
-  for (char c : normalised) {
-    if (c >= '0' && c <= '9') digits += c;
-  }
-  return digits;
-}
-
-// LIKE pattern for a literal prefix or substring (\ escapes the wildcards).
-std::string LikePattern(std::string_view literal, bool contains) {
-  std::string p;
-  if (contains) p += '%';
-  for (char c : literal) {
-    if (c == '%' || c == '_' || c == '\\') p += '\\';
-    p += c;
-  }
-  p += '%';
-  return p;
-}
 
 constexpr const char* kInstitutionColumns =
     "code, name, kana, address, postcode, phone, kind, emergency, active, updated";
