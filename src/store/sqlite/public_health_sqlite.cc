@@ -5,13 +5,6 @@
 namespace clinshub::store::sqlite {
 namespace {
 
-#define CLINSHUB_PREPARE_PH(slot, db, sql)                                  \
-  do {                                                                      \
-    Result<std::unique_ptr<Statement>> prepared_ = (db).Prepare(sql);       \
-    if (!prepared_.ok()) return prepared_.take_status();                    \
-    (slot) = std::move(*prepared_);                                         \
-  } while (0)
-
 constexpr const char* kNotificationColumns =
     "person_key, id, institution, identifier, disease_code, content_hash, bundle, submitted";
 
@@ -79,24 +72,24 @@ void BindOptionalTime(Statement& s, int index, const std::optional<Timestamp>& t
 
 Result<std::unique_ptr<PublicHealthWriter>> PublicHealthWriter::Prepare(Connection& db) {
   auto w = std::unique_ptr<PublicHealthWriter>(new PublicHealthWriter());
-  CLINSHUB_PREPARE_PH(w->notification_exists_, db, "SELECT 1 FROM notification WHERE id = ?1");
-  CLINSHUB_PREPARE_PH(w->insert_notification_, db,
+  CLINSHUB_SQLITE_PREPARE(w->notification_exists_, db, "SELECT 1 FROM notification WHERE id = ?1");
+  CLINSHUB_SQLITE_PREPARE(w->insert_notification_, db,
                       std::string("INSERT INTO notification (") + kNotificationColumns +
                           ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
-  CLINSHUB_PREPARE_PH(w->insert_outbox_, db,
+  CLINSHUB_SQLITE_PREPARE(w->insert_outbox_, db,
                       std::string("INSERT INTO outbox (") + kDeliveryColumns +
                           ") VALUES (?1, ?2, ?3, 1, 0, ?4, '', ?4, ?4, NULL)");
-  CLINSHUB_PREPARE_PH(w->outbox_attempts_, db,
+  CLINSHUB_SQLITE_PREPARE(w->outbox_attempts_, db,
                       "SELECT attempts FROM outbox WHERE notification_id = ?1");
-  CLINSHUB_PREPARE_PH(w->update_outbox_, db,
+  CLINSHUB_SQLITE_PREPARE(w->update_outbox_, db,
                       "UPDATE outbox SET state = ?2, attempts = ?3, next_attempt = ?4,"
                       " last_error = ?5, updated = ?6, delivered = ?7"
                       " WHERE notification_id = ?1");
-  CLINSHUB_PREPARE_PH(w->job_state_, db, "SELECT state FROM export_job WHERE id = ?1");
-  CLINSHUB_PREPARE_PH(w->insert_job_, db,
+  CLINSHUB_SQLITE_PREPARE(w->job_state_, db, "SELECT state FROM export_job WHERE id = ?1");
+  CLINSHUB_SQLITE_PREPARE(w->insert_job_, db,
                       std::string("INSERT INTO export_job (") + kJobColumns +
                           ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
-  CLINSHUB_PREPARE_PH(w->update_job_, db,
+  CLINSHUB_SQLITE_PREPARE(w->update_job_, db,
                       "UPDATE export_job SET requester = ?2, approver = ?3, state = ?4,"
                       " request = ?5, progress = ?6, manifest = ?7, error = ?8, updated = ?10,"
                       " expires = ?11 WHERE id = ?1");
@@ -207,19 +200,19 @@ Status PublicHealthWriter::Apply(const PutExportJob& op, Timestamp now) {
 
 Result<std::unique_ptr<PublicHealthReader>> PublicHealthReader::Prepare(Connection& db) {
   auto r = std::unique_ptr<PublicHealthReader>(new PublicHealthReader(db));
-  CLINSHUB_PREPARE_PH(r->notification_, db,
+  CLINSHUB_SQLITE_PREPARE(r->notification_, db,
                       std::string("SELECT ") + kNotificationColumns +
                           " FROM notification WHERE id = ?1");
-  CLINSHUB_PREPARE_PH(r->delivery_, db,
+  CLINSHUB_SQLITE_PREPARE(r->delivery_, db,
                       std::string("SELECT ") + kDeliveryColumns +
                           " FROM outbox WHERE notification_id = ?1");
-  CLINSHUB_PREPARE_PH(r->due_, db,
+  CLINSHUB_SQLITE_PREPARE(r->due_, db,
                       std::string("SELECT ") + kDeliveryColumns +
                           " FROM outbox WHERE state = 1 AND next_attempt <= ?1"
                           " ORDER BY next_attempt, notification_id LIMIT ?2");
-  CLINSHUB_PREPARE_PH(r->job_, db,
+  CLINSHUB_SQLITE_PREPARE(r->job_, db,
                       std::string("SELECT ") + kJobColumns + " FROM export_job WHERE id = ?1");
-  CLINSHUB_PREPARE_PH(r->jobs_, db,
+  CLINSHUB_SQLITE_PREPARE(r->jobs_, db,
                       std::string("SELECT ") + kJobColumns +
                           " FROM export_job WHERE state = ?1 ORDER BY created, id LIMIT ?2");
   return r;

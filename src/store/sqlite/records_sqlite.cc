@@ -10,17 +10,6 @@
 namespace clinshub::store::sqlite {
 namespace {
 
-Result<std::unique_ptr<Statement>> Prep(Connection& db, std::string_view sql) {
-  return db.Prepare(sql);
-}
-
-#define CLINSHUB_PREPARE(slot, db, sql)                                 \
-  do {                                                                  \
-    Result<std::unique_ptr<Statement>> prepared_ = Prep((db), (sql));   \
-    if (!prepared_.ok()) return prepared_.take_status();                \
-    (slot) = std::move(*prepared_);                                     \
-  } while (0)
-
 constexpr const char* kInstitutionColumns =
     "code, name, kana, address, postcode, phone, kind, emergency, active, updated";
 
@@ -151,33 +140,33 @@ std::vector<std::string> SplitRefs(const std::string& joined) {
 
 Result<std::unique_ptr<RecordWriter>> RecordWriter::Prepare(Connection& db) {
   auto w = std::make_unique<RecordWriter>();
-  CLINSHUB_PREPARE(w->put_institution_, db,
+  CLINSHUB_SQLITE_PREPARE(w->put_institution_, db,
                    "INSERT OR REPLACE INTO institution (code, name, kana, address, postcode,"
                    " phone, kind, emergency, active, updated, name_norm, kana_norm,"
                    " address_norm, postcode_digits, phone_digits)"
                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)");
-  CLINSHUB_PREPARE(w->put_roster_, db,
+  CLINSHUB_SQLITE_PREPARE(w->put_roster_, db,
                    "INSERT OR REPLACE INTO roster (id_system, id_value, person_key, valid_from,"
                    " valid_to) VALUES (?1, ?2, ?3, ?4, ?5)");
-  CLINSHUB_PREPARE(w->put_consent_, db,
+  CLINSHUB_SQLITE_PREPARE(w->put_consent_, db,
                    "INSERT INTO consent (person_key, consent_id, institution, method, granted,"
                    " expires, revoked) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
-  CLINSHUB_PREPARE(w->select_consent_, db,
+  CLINSHUB_SQLITE_PREPARE(w->select_consent_, db,
                    "SELECT revoked FROM consent WHERE person_key = ?1 AND consent_id = ?2");
-  CLINSHUB_PREPARE(w->revoke_consent_, db,
+  CLINSHUB_SQLITE_PREPARE(w->revoke_consent_, db,
                    "UPDATE consent SET revoked = ?3 WHERE person_key = ?1 AND consent_id = ?2");
-  CLINSHUB_PREPARE(w->select_referral_, db,
+  CLINSHUB_SQLITE_PREPARE(w->select_referral_, db,
                    "SELECT state FROM referral_consent WHERE person_key = ?1 AND id_system = ?2"
                    " AND id_value = ?3 AND recipient = ?4");
-  CLINSHUB_PREPARE(w->upsert_referral_, db,
+  CLINSHUB_SQLITE_PREPARE(w->upsert_referral_, db,
                    "INSERT INTO referral_consent (person_key, id_system, id_value, recipient,"
                    " state, set_by, updated, retrieved) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
                    " ON CONFLICT (person_key, id_system, id_value, recipient) DO UPDATE SET"
                    " state = excluded.state, set_by = excluded.set_by,"
                    " updated = excluded.updated,"
                    " retrieved = COALESCE(excluded.retrieved, referral_consent.retrieved)");
-  CLINSHUB_PREPARE(w->audit_head_, db, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1");
-  CLINSHUB_PREPARE(w->insert_audit_, db,
+  CLINSHUB_SQLITE_PREPARE(w->audit_head_, db, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1");
+  CLINSHUB_SQLITE_PREPARE(w->insert_audit_, db,
                    std::string("INSERT INTO audit (") + kAuditColumns +
                        ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
                        " ?15, ?16)");
@@ -335,37 +324,37 @@ Status RecordWriter::Apply(AppendAudit& op, Timestamp now) {
 
 Result<std::unique_ptr<RecordReader>> RecordReader::Prepare(Connection& db) {
   std::unique_ptr<RecordReader> r(new RecordReader(db));
-  CLINSHUB_PREPARE(r->institution_, db,
+  CLINSHUB_SQLITE_PREPARE(r->institution_, db,
                    std::string("SELECT ") + kInstitutionColumns +
                        " FROM institution WHERE code = ?1");
-  CLINSHUB_PREPARE(r->roster_, db,
+  CLINSHUB_SQLITE_PREPARE(r->roster_, db,
                    std::string("SELECT ") + kRosterColumns +
                        " FROM roster WHERE id_system = ?1 AND id_value = ?2");
-  CLINSHUB_PREPARE(r->roster_person_, db,
+  CLINSHUB_SQLITE_PREPARE(r->roster_person_, db,
                    std::string("SELECT ") + kRosterColumns +
                        " FROM roster WHERE person_key = ?1 ORDER BY valid_from, id_value");
-  CLINSHUB_PREPARE(r->consent_, db,
+  CLINSHUB_SQLITE_PREPARE(r->consent_, db,
                    std::string("SELECT ") + kConsentColumns +
                        " FROM consent WHERE consent_id = ?1");
-  CLINSHUB_PREPARE(r->consents_, db,
+  CLINSHUB_SQLITE_PREPARE(r->consents_, db,
                    std::string("SELECT ") + kConsentColumns +
                        " FROM consent WHERE person_key = ?1 ORDER BY granted DESC, consent_id");
-  CLINSHUB_PREPARE(r->referral_, db,
+  CLINSHUB_SQLITE_PREPARE(r->referral_, db,
                    std::string("SELECT ") + CLINSHUB_REFERRAL_COLUMNS("") +
                        " FROM referral_consent WHERE person_key = ?1 AND id_system = ?2"
                        " AND id_value = ?3 ORDER BY recipient");
-  CLINSHUB_PREPARE(r->person_referrals_, db,
+  CLINSHUB_SQLITE_PREPARE(r->person_referrals_, db,
                    std::string("SELECT ") + CLINSHUB_REFERRAL_COLUMNS("") +
                        " FROM referral_consent WHERE person_key = ?1"
                        " ORDER BY id_system, id_value, recipient");
-  CLINSHUB_PREPARE(r->inbox_, db,
+  CLINSHUB_SQLITE_PREPARE(r->inbox_, db,
                    std::string("SELECT ") + CLINSHUB_REFERRAL_COLUMNS("r.") + ", " +
                        CLINSHUB_UNIT_COLUMNS("u.") +
                        " FROM referral_consent r JOIN unit u ON u.person_key = r.person_key"
                        " AND u.id_system = r.id_system AND u.id_value = r.id_value"
                        " WHERE r.recipient = ?1 AND u.status = 1"
                        " ORDER BY r.updated DESC LIMIT ?2");
-  CLINSHUB_PREPARE(r->audit_page_, db,
+  CLINSHUB_SQLITE_PREPARE(r->audit_page_, db,
                    std::string("SELECT ") + kAuditColumns +
                        " FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2");
   return r;

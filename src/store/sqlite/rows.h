@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 
 #include "common/clock.h"
 #include "store/sqlite/sqlite_db.h"
@@ -19,6 +20,14 @@ inline int64_t ToMicros(Timestamp t) { return t.time_since_epoch().count(); }
   prefix "person_key, " prefix "id_system, " prefix "id_value, " prefix "bundle_id, " prefix \
          "version, " prefix "status, " prefix "institution, " prefix "kind, " prefix         \
          "addressee, " prefix "content_hash, " prefix "first_registered, " prefix "last_changed"
+
+// Prepares `sql` on `db` into `slot` (a unique_ptr<Statement>), returning the error otherwise.
+#define CLINSHUB_SQLITE_PREPARE(slot, db, sql)                             \
+  do {                                                                     \
+    Result<std::unique_ptr<Statement>> prepared_ = (db).Prepare(sql);      \
+    if (!prepared_.ok()) return prepared_.take_status();                   \
+    (slot) = std::move(*prepared_);                                        \
+  } while (0)
 
 // Reads the 12 unit columns starting at `first`.
 inline UnitRecord RowToUnit(const Statement& s, int first = 0) {
