@@ -65,7 +65,7 @@ void RowBuffer::Next() {
 
 Params RowBuffer::ToParams() const {
   Params p;
-  for (const std::string& col : columns_) p.Text("{" + col + "}");
+  for (size_t i = 0; i < columns_.size(); ++i) p.Text(ArrayLiteral(i));
   return p;
 }
 

@@ -46,6 +46,8 @@ class RowBuffer {
   size_t rows() const { return rows_; }
   // One array-literal parameter per column.
   Params ToParams() const;
+  // Column `i` as an array literal ("{…}"), for a statement that takes it beside other values.
+  std::string ArrayLiteral(size_t i) const { return "{" + columns_[i] + "}"; }
   void Clear();
 
  private:

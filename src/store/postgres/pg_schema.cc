@@ -169,10 +169,68 @@ CREATE INDEX audit_person ON audit (person_key, time);
 CREATE INDEX audit_actor ON audit (actor, time);
 )sql";
 
+// Version 4: public health (as in SQLite's version 4; see store/public_health.h).
+//
+// notification holds patient data and leads with person_key like the clinical tables (under
+// Citus: distributed by person_key, co-located with unit). Its unique index on id serves
+// ReadNotification (the status query names only the hub id); like consent_id it becomes a plain
+// index when distributed (the hub issues the ids), and a read by id alone then fans out — rare
+// (an institution polling one notification's status), so acceptable until measured otherwise.
+// outbox and export_job are the cross-person operator tables, on purpose: the delivery worker
+// asks "what is due now" across every person, and an export job names no person at all. Both
+// are small (one row per notification / per export), so they stay on the coordinator (Citus
+// local tables); writing a notification therefore touches the person's shard and the outbox
+// (2PC per notification, a few hundred a day nationally). outbox carries person_key only to
+// route the notification it delivers.
+// outbox_due is partial: delivered and failed rows accumulate for ever, the due scan reads only
+// queued ones, in its ORDER BY order.
+constexpr const char* kPublicHealth = R"sql(
+CREATE TABLE notification (
+  person_key    TEXT COLLATE "C" NOT NULL,
+  id            TEXT COLLATE "C" NOT NULL,
+  institution   TEXT COLLATE "C" NOT NULL,
+  identifier    TEXT   NOT NULL,
+  disease_code  TEXT   NOT NULL,
+  content_hash  TEXT   NOT NULL,
+  bundle        TEXT   NOT NULL,
+  submitted     BIGINT NOT NULL,
+  PRIMARY KEY (person_key, id)
+);
+CREATE UNIQUE INDEX notification_id ON notification (id);
+CREATE TABLE outbox (
+  notification_id TEXT COLLATE "C" PRIMARY KEY,
+  person_key      TEXT COLLATE "C" NOT NULL,
+  institution     TEXT COLLATE "C" NOT NULL,
+  state           SMALLINT NOT NULL CHECK (state IN (1, 2, 3)),
+  attempts        INTEGER  NOT NULL,
+  next_attempt    BIGINT   NOT NULL,
+  last_error      TEXT     NOT NULL,
+  created         BIGINT   NOT NULL,
+  updated         BIGINT   NOT NULL,
+  delivered       BIGINT
+);
+CREATE INDEX outbox_due ON outbox (next_attempt, notification_id) WHERE state = 1;
+CREATE TABLE export_job (
+  id            TEXT COLLATE "C" PRIMARY KEY,
+  requester     TEXT     NOT NULL,
+  approver      TEXT     NOT NULL,
+  state         SMALLINT NOT NULL CHECK (state BETWEEN 1 AND 6),
+  request       TEXT     NOT NULL,
+  progress      INTEGER  NOT NULL,
+  manifest      TEXT     NOT NULL,
+  error         TEXT     NOT NULL,
+  created       BIGINT   NOT NULL,
+  updated       BIGINT   NOT NULL,
+  expires       BIGINT
+);
+CREATE INDEX export_job_state ON export_job (state, created, id);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "resource versions and current-version index", kResourceVersions},
     {2, "reporting units and their per-person items", kReportingUnits},
     {3, "institution directory, roster, consent, referral consent, audit", kHubRecords},
+    {4, "public health: notifications, their outbox, export jobs", kPublicHealth},
 };
 
 constexpr const char* kCreateMigrationsTable = R"sql(

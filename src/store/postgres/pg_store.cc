@@ -19,6 +19,8 @@
 #include "fhir/json.h"
 #include "store/meta.h"
 #include "store/postgres/pg_conn.h"
+#include "store/postgres/pg_public_health.h"
+#include "store/postgres/pg_purge.h"
 #include "store/postgres/pg_records.h"
 #include "store/postgres/pg_schema.h"
 
@@ -108,6 +110,7 @@ const std::vector<StatementSpec>& ReadStatements() {
          " ORDER BY i.kind, i.clinical_date DESC NULLS LAST, i.bundle_id, i.ordinal"},
     };
     postgres::AddRecordReadStatements(specs);
+    postgres::AddPublicHealthReadStatements(specs);
     return specs;
   }();
   return statements;
@@ -159,6 +162,7 @@ const std::vector<StatementSpec>& WriteStatements() {
          " $11::text[], $12::bigint[], $13::text[])"},
     };
     RecordWriter::AddStatements(specs);
+    postgres::PublicHealthWriter::AddStatements(specs);
     return specs;
   }();
   return statements;
@@ -358,6 +362,44 @@ class PostgresStore final : public Store, private postgres::RecordReads {
   }
   Result<AuditVerification> VerifyAudit() override { return postgres::VerifyAudit(*this); }
 
+  Result<NotificationRecord> ReadNotification(const std::string& id) override {
+    return postgres::ReadNotification(*this, id);
+  }
+  Result<DeliveryRecord> ReadDelivery(const std::string& notification_id) override {
+    return postgres::ReadDelivery(*this, notification_id);
+  }
+  Result<std::vector<DeliveryRecord>> ListDueDeliveries(Timestamp now, size_t limit) override {
+    return postgres::ListDueDeliveries(*this, now, limit);
+  }
+  Result<ExportJob> ReadExportJob(const std::string& id) override {
+    return postgres::ReadExportJob(*this, id);
+  }
+  Result<std::vector<ExportJob>> ListExportJobs(ExportState state, size_t limit) override {
+    return postgres::ListExportJobs(*this, state, limit);
+  }
+  Result<std::vector<std::string>> ScanCohort(const ItemScanQuery& q) override {
+    return postgres::ScanCohort(*this, q);
+  }
+
+  // Each purge step runs on the writer thread as a job of its own, queued behind the commits
+  // already waiting, so commits keep flowing between steps and a step never runs beside this
+  // process's group transaction (postgres/pg_purge.h).
+  Result<PurgeReport> Purge(const RetentionPolicy& policy, Timestamp now, bool dry_run) override {
+    return postgres::PurgeExpired(policy, now, dry_run, [this](postgres::PurgeStep step) {
+      auto pending = std::make_unique<PendingCommit>();
+      pending->job = std::move(step);
+      std::future<Result<CommitResult>> done = pending->done.get_future();
+      {
+        std::lock_guard lock(queue_mu_);
+        if (stopping_) return UnavailableError("store is shutting down");
+        queue_.push_back(std::move(pending));
+      }
+      queue_cv_.notify_one();
+      Result<CommitResult> r = done.get();
+      return r.ok() ? Status::Ok() : r.status();
+    });
+  }
+
   Status Ping() override { return Done(ReadQuery("ping", Params())); }
 
   // PostgreSQL checksums its own pages; what can go wrong above it is the store's invariants.
@@ -409,6 +451,9 @@ class PostgresStore final : public Store, private postgres::RecordReads {
   struct PendingCommit {
     WriteBatch batch;
     std::promise<Result<CommitResult>> done;
+    // Set instead of a batch: maintenance work (a purge step) run alone, in its own
+    // transaction, on the writer connection.
+    postgres::PurgeStep job;
   };
   using Group = std::vector<std::unique_ptr<PendingCommit>>;
 
@@ -488,12 +533,39 @@ class PostgresStore final : public Store, private postgres::RecordReads {
         queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
         if (queue_.empty()) return;  // stopping, and every queued commit is done
         while (!queue_.empty() && group.size() < max_group_batches_) {
+          if (queue_.front()->job && !group.empty()) break;  // a job runs alone
           group.push_back(std::move(queue_.front()));
           queue_.pop_front();
+          if (group.back()->job) break;
         }
+      }
+      if (group.back()->job) {
+        RunJob(*group.back());
+        continue;
       }
       CommitGroup(group);
     }
+  }
+
+  // A job owns its transaction; whatever it leaves open on failure is rolled back here, and a
+  // connection it lost is replaced by the next group or job.
+  void RunJob(PendingCommit& pending) {
+    Status st = EnsureWriter();
+    if (st.ok() && std::chrono::steady_clock::now() - last_used_ > kIdleCheck) {
+      // As in CommitGroup: an idle connection may have been dropped by a server restart.
+      if (!writer_->Exec("SELECT 1").ok() && !writer_->Healthy()) st = EnsureWriter();
+    }
+    if (st.ok()) st = pending.job(*writer_);
+    if (!st.ok() && writer_ != nullptr) {
+      if (!writer_->Healthy()) {
+        writer_.reset();
+      } else if (!writer_->Idle()) {
+        (void)writer_->Exec("ROLLBACK");
+      }
+    }
+    if (st.ok()) last_used_ = std::chrono::steady_clock::now();
+    pending.done.set_value(st.ok() ? Result<CommitResult>(CommitResult{})
+                                   : Result<CommitResult>(st));
   }
 
   // Queues a write on the group's pipeline (WriteQueue): it goes out with the next read.
@@ -655,7 +727,9 @@ class PostgresStore final : public Store, private postgres::RecordReads {
                                  std::is_same_v<Op, SetReferralState> ||
                                  std::is_same_v<Op, AppendAudit>) {
               records_.Prefetch(o);
-            }  // the rest are blind writes, or ops not kept here (ApplyBatch refuses them)
+            } else if constexpr (kIsPublicHealthOp<Op>) {
+              public_health_.Prefetch(o);
+            }  // the rest are blind writes
           },
           op);
     }
@@ -703,8 +777,8 @@ class PostgresStore final : public Store, private postgres::RecordReads {
                                  std::is_same_v<Op, RevokeConsent>) {
               return RecordOp(records_.Apply(o));
             } else {
-              // Public-health ops (notifications, export jobs): not on PostgreSQL yet.
-              return InternalError("the PostgreSQL store does not keep this record yet");
+              static_assert(kIsPublicHealthOp<Op>, "every WriteOp is applied here");
+              return RecordOp(public_health_.Apply(o, now));
             }
           },
           op);
@@ -995,6 +1069,7 @@ class PostgresStore final : public Store, private postgres::RecordReads {
 
   // Forgets what the batch read and buffered (a new batch, or this one rolled back).
   void ForgetBatch() {
+    public_health_.ForgetBatch();
     current_.clear();
     units_.clear();
     dirty_current_.clear();
@@ -1012,6 +1087,7 @@ class PostgresStore final : public Store, private postgres::RecordReads {
   // what this batch has read or written (resource_current rows, unit rows).
   WriteQueue q_;
   RecordWriter records_{q_};
+  postgres::PublicHealthWriter public_health_{q_};
   std::map<std::pair<std::string, std::string>, std::optional<CurrentRow>> current_;
   std::map<std::tuple<std::string, std::string, std::string>, std::optional<UnitRecord>> units_;
   // Written by this batch, not yet queued (EmitBuffered).

@@ -128,9 +128,10 @@ TEST_F(PostgresStoreTest, EveryPersonTableLeadsWithThePersonKey) {
   Rows rows = Query(
       "SELECT c.relname, a.attname FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid"
       " JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = i.indkey[0]"
-      " WHERE i.indisprimary AND c.relname IN ('unit', 'item')"
+      " WHERE i.indisprimary"
+      " AND c.relname IN ('unit', 'item', 'consent', 'referral_consent', 'audit', 'notification')"
       " AND c.relnamespace = current_schema()::regnamespace");
-  ASSERT_EQ(rows.size(), 2);
+  ASSERT_EQ(rows.size(), 6);
   for (int i = 0; i < rows.size(); ++i) EXPECT_EQ(rows.Text(i, 1), "person_key") << rows.Text(i, 0);
 }
 
@@ -160,6 +161,131 @@ TEST_F(PostgresStoreTest, WhileTheServerIsAwayCallsAreUnavailableThenTheStoreRec
   ASSERT_OK(store.Commit(PutPatient("after")));
   ASSERT_OK(store.Read("Patient", "after"));
   EXPECT_TRUE(store.CheckIntegrity().ok());
+}
+
+// ---- Unique violations fail their own batch only -----------------------------------------
+
+// Polls `done` (every 10 ms, up to 30 s): for states only the server can report.
+bool WaitUntil(const std::function<bool()>& done) {
+  for (int i = 0; i < 3000 && !done(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return done();
+}
+
+AuditEvent Event(const std::string& action) {
+  AuditEvent e;
+  e.actor_kind = "institution";
+  e.actor = "1311234567";
+  e.action = action;
+  e.outcome = "permit";
+  return e;
+}
+
+// Another hub process inserting the same notification, export job or consent id while our
+// batch is in flight is caught only by the unique index: the server's unique violation must
+// reach the caller as kConflict (not kInternal), roll back only that batch (its audit event
+// too), and leave the other batches of the same group transaction committed.
+TEST_F(PostgresStoreTest, AUniqueViolationByAnotherWriterFailsOnlyItsOwnBatchWithConflict) {
+  Result<std::unique_ptr<Store>> opened = Open();
+  ASSERT_OK(opened);
+  Store& store = **opened;
+  ASSERT_OK(store.Commit(PutPatient("blocker")));
+  ConsentRecord consent{"c1", "p1", "1311234567", "card-reader", clock_.Now(),
+                        clock_.Now() + std::chrono::hours(24), {}};
+  {
+    WriteBatch b;
+    b.ops.push_back(PutConsent{consent});
+    ASSERT_OK(store.Commit(std::move(b)));
+  }
+  auto connect = [&] {
+    Result<std::unique_ptr<PgConnection>> c =
+        PgConnection::Connect(ConninfoFor(SchemaFor(location_)));
+    EXPECT_TRUE(c.ok()) << c.status().ToString();
+    return std::move(*c);
+  };
+  std::unique_ptr<PgConnection> monitor = connect();
+  auto lock_waiters = [&] {
+    Result<Rows> r = monitor->Query(
+        "SELECT COUNT(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+        " AND datname = current_database()");
+    return r.ok() ? r->Int64(0, 0) : -1;
+  };
+  // "The other process": holds the blocker's row, so our writer stalls on its next group, and
+  // has inserted (not yet committed) the ids our queued batches are about to insert.
+  std::unique_ptr<PgConnection> holder = connect();
+  ASSERT_TRUE(holder->Exec("BEGIN").ok());
+  ASSERT_OK(holder->Query(
+      "SELECT 1 FROM resource_current WHERE type = 'Patient' AND id = 'blocker' FOR UPDATE"));
+  std::unique_ptr<PgConnection> other = connect();
+  ASSERT_TRUE(other->Exec("BEGIN").ok());
+  ASSERT_OK(other->Query(
+      "INSERT INTO notification VALUES ('p2', 'n1', '1311234567', 'x', 'measles', 'h', '{}', 0)"));
+  ASSERT_OK(other->Query(
+      "INSERT INTO export_job VALUES ('job-1', 'alice', '', 1, '{}', 0, '', '', 0, 0, NULL)"));
+
+  std::thread stalled([&] { EXPECT_TRUE(store.Commit(PutPatient("blocker")).ok()); });
+  ASSERT_TRUE(WaitUntil([&] { return lock_waiters() == 1; })) << "the writer did not stall";
+
+  // Queued while the writer is stalled, so they form its next group.
+  NotificationRecord n;
+  n.person_key = "p1";
+  n.id = "n1";
+  n.institution = "1311234567";
+  n.identifier = "1311234567^2026^n1";
+  n.disease_code = "measles";
+  n.content_hash = "hash-n1";
+  n.bundle_json = R"({"resourceType":"Bundle"})";
+  ExportJob job;
+  job.id = "job-1";
+  job.requester = "bob";
+  job.request_json = "{}";
+  std::vector<WriteBatch> batches(4);
+  batches[0].ops = {PutNotification{n}, AppendAudit{Event("notify")}};
+  batches[1].ops = {PutResource{Patient("bystander"), std::nullopt}, AppendAudit{Event("ok")}};
+  batches[2].ops = {PutExportJob{job, std::nullopt}, AppendAudit{Event("export")}};
+  batches[3].ops = {PutConsent{consent}, AppendAudit{Event("consent")}};
+  std::vector<Status> outcomes(batches.size());
+  std::atomic<int> entering{0};
+  std::vector<std::thread> callers;
+  for (size_t i = 0; i < batches.size(); ++i) {
+    callers.emplace_back([&, i] {
+      entering.fetch_add(1);
+      Result<CommitResult> c = store.Commit(std::move(batches[i]));
+      outcomes[i] = c.ok() ? Status::Ok() : c.status();
+    });
+  }
+  ASSERT_TRUE(WaitUntil([&] { return entering.load() == static_cast<int>(batches.size()); }));
+  // Commit() enqueues before it blocks; give the callers that moment (grouping is not asserted:
+  // the outcomes below hold however the batches group).
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  const uint64_t transactions_before = store.Stats().transactions;
+  ASSERT_TRUE(holder->Exec("COMMIT").ok());
+  stalled.join();
+  // Our insert of n1 (or job-1) now waits for the other process's uncommitted row.
+  ASSERT_TRUE(WaitUntil([&] { return lock_waiters() == 1; }));
+  ASSERT_TRUE(other->Exec("COMMIT").ok());
+  for (std::thread& t : callers) t.join();
+
+  EXPECT_EQ(outcomes[0].code(), ErrorCode::kConflict) << outcomes[0].ToString();
+  EXPECT_TRUE(outcomes[1].ok()) << outcomes[1].ToString();
+  EXPECT_EQ(outcomes[2].code(), ErrorCode::kConflict) << outcomes[2].ToString();
+  EXPECT_EQ(outcomes[3].code(), ErrorCode::kConflict) << outcomes[3].ToString();
+  ASSERT_OK(store.Read("Patient", "bystander"));
+  EXPECT_EQ(store.ReadNotification("n1")->person_key, "p2") << "the other process's row stays";
+  EXPECT_EQ(store.ReadDelivery("n1").status().code(), ErrorCode::kNotFound)
+      << "our outbox row went with our batch";
+  EXPECT_EQ(store.ReadExportJob("job-1")->requester, "alice");
+  Result<std::vector<AuditEvent>> audit = store.ListAudit(AuditQuery{});
+  ASSERT_OK(audit);
+  ASSERT_EQ(audit->size(), 1u) << "only the committed batch's event";
+  EXPECT_EQ((*audit)[0].action, "ok");
+  Result<AuditVerification> chain = store.VerifyAudit();
+  ASSERT_OK(chain);
+  EXPECT_TRUE(chain->intact) << chain->problem;
+  std::printf("unique-violation test: the %zu batches took %llu transaction(s)\n",
+              batches.size(),
+              static_cast<unsigned long long>(store.Stats().transactions - transactions_before - 1));
 }
 
 // ---- Crash mid-ingest ---------------------------------------------------------------------
