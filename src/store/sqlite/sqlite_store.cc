@@ -1,5 +1,7 @@
 #include "store/sqlite/sqlite_store.h"
 
+#include <sqlite3.h>
+
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
@@ -191,6 +193,9 @@ struct WriteConnection {
                            ? "PRAGMA synchronous = FULL"
                            : "PRAGMA synchronous = NORMAL";
     CLINSHUB_RETURN_IF_ERROR(wc->db->Exec(sync));
+    // Checkpoints are the checkpointer thread's job (SqliteOptions::checkpoint_pages); the
+    // store's WAL hook replaces SQLite's auto-checkpoint hook once the store is running.
+    CLINSHUB_RETURN_IF_ERROR(wc->db->Exec("PRAGMA wal_autocheckpoint = 0"));
     CLINSHUB_RETURN_IF_ERROR(wc->db->Exec("PRAGMA foreign_keys = ON"));
     CLINSHUB_RETURN_IF_ERROR(sqlite::Migrate(*wc->db, clock));
     const std::string select_unit =
@@ -251,14 +256,23 @@ class SqliteStore final : public Store {
  public:
   SqliteStore(const SqliteOptions& options, const Clock& clock,
               std::unique_ptr<WriteConnection> writer,
-              std::vector<std::unique_ptr<ReadConnection>> readers)
+              std::vector<std::unique_ptr<ReadConnection>> readers,
+              std::unique_ptr<Connection> checkpointer)
       : clock_(clock),
         owned_ids_(options.ids == nullptr ? std::make_unique<RandomIdGenerator>() : nullptr),
         ids_(options.ids != nullptr ? *options.ids : *owned_ids_),
         max_group_batches_(static_cast<size_t>(options.max_group_batches)),
+        checkpoint_pages_(options.checkpoint_pages),
+        truncate_pages_(options.truncate_pages),
         writer_(std::move(writer)),
         idle_readers_(std::move(readers)),
-        writer_thread_([this] { WriterLoop(); }) {}
+        checkpointer_(std::move(checkpointer)),
+        checkpoint_thread_([this] { CheckpointLoop(); }),
+        writer_thread_([this] { WriterLoop(); }) {
+    // Installed before the writer thread sees its first batch (it is waiting on an empty
+    // queue), so every commit reports the WAL's size to OnWalCommit.
+    sqlite3_wal_hook(writer_->db->raw(), &SqliteStore::WalHook, this);
+  }
 
   ~SqliteStore() override {
     {
@@ -267,6 +281,14 @@ class SqliteStore final : public Store {
     }
     queue_cv_.notify_all();
     writer_thread_.join();
+    {
+      std::lock_guard lock(checkpoint_mu_);
+      checkpoint_stopping_ = true;
+    }
+    checkpoint_cv_.notify_all();
+    checkpoint_thread_.join();
+    // The members close the connections next; closing the last one (the writer) checkpoints
+    // whatever the WAL still holds into the database file and removes the WAL.
   }
 
   Result<ResourceVersion> Read(const std::string& type, const std::string& id) override {
@@ -564,6 +586,43 @@ class SqliteStore final : public Store {
     bool deleted = false;
     Timestamp last_updated;
   };
+
+  // sqlite3_wal_hook callback: runs on the writer thread after every commit, with the number
+  // of frames now in the WAL. Only signals: the checkpoint itself runs on checkpoint_thread_.
+  static int WalHook(void* self, sqlite3*, const char*, int frames) {
+    static_cast<SqliteStore*>(self)->OnWalCommit(frames);
+    return SQLITE_OK;
+  }
+
+  void OnWalCommit(int frames) {
+    if (frames < checkpoint_pages_) return;
+    {
+      std::lock_guard lock(checkpoint_mu_);
+      checkpoint_frames_ = frames;
+    }
+    checkpoint_cv_.notify_one();
+  }
+
+  // Copies WAL frames back into the database file on its own connection, concurrently with
+  // the writer (PASSIVE takes no lock the writer or readers wait for). Failures are not
+  // fatal: the WAL just grows until a later checkpoint, or the final close, succeeds.
+  void CheckpointLoop() {
+    std::unique_lock lock(checkpoint_mu_);
+    while (true) {
+      checkpoint_cv_.wait(lock, [&] { return checkpoint_stopping_ || checkpoint_frames_ > 0; });
+      if (checkpoint_stopping_) return;
+      const int frames = checkpoint_frames_;
+      checkpoint_frames_ = 0;
+      lock.unlock();
+      const int mode =
+          frames >= truncate_pages_ ? SQLITE_CHECKPOINT_TRUNCATE : SQLITE_CHECKPOINT_PASSIVE;
+      int wal_frames = 0, backfilled = 0;
+      const int rc = sqlite3_wal_checkpoint_v2(checkpointer_->raw(), nullptr, mode, &wal_frames,
+                                               &backfilled);
+      if (rc != SQLITE_OK) checkpoint_failures_.fetch_add(1, std::memory_order_relaxed);
+      lock.lock();
+    }
+  }
 
   // Borrows a read connection for one call; waits while all are busy.
   class ReadLease {
@@ -962,6 +1021,8 @@ class SqliteStore final : public Store {
   const std::unique_ptr<IdGenerator> owned_ids_;  // set only when options.ids was null
   IdGenerator& ids_;
   const size_t max_group_batches_;
+  const int checkpoint_pages_;
+  const int truncate_pages_;
   const std::unique_ptr<WriteConnection> writer_;  // touched only by writer_thread_
 
   std::mutex read_mu_;
@@ -976,6 +1037,16 @@ class SqliteStore final : public Store {
   std::atomic<uint64_t> batches_committed_{0};
   std::atomic<uint64_t> batches_failed_{0};
   std::atomic<uint64_t> transactions_{0};
+
+  // The checkpointer's connection (touched only by checkpoint_thread_; closed before the
+  // writer's, so the writer's close is the last and checkpoints the rest) and its signal.
+  const std::unique_ptr<Connection> checkpointer_;
+  std::mutex checkpoint_mu_;
+  std::condition_variable checkpoint_cv_;
+  int checkpoint_frames_ = 0;  // > 0: WAL size reported by the last commit past the threshold
+  bool checkpoint_stopping_ = false;
+  std::atomic<uint64_t> checkpoint_failures_{0};  // busy or I/O; retried on the next signal
+  std::thread checkpoint_thread_;
 
   // Declared last: it starts in the constructor and uses every member above.
   std::thread writer_thread_;
@@ -994,8 +1065,11 @@ std::string SqliteDatabaseFile(const std::string& path) {
 Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& options,
                                                const Clock& clock) {
   if (options.path.empty()) return MalformedError("SqliteOptions.path is empty");
-  if (options.read_connections < 1 || options.max_group_batches < 1) {
-    return MalformedError("SqliteOptions: read_connections and max_group_batches must be >= 1");
+  if (options.read_connections < 1 || options.max_group_batches < 1 ||
+      options.checkpoint_pages < 1 || options.truncate_pages < options.checkpoint_pages) {
+    return MalformedError(
+        "SqliteOptions: read_connections, max_group_batches and checkpoint_pages must be >= 1,"
+        " truncate_pages >= checkpoint_pages");
   }
   const std::string file = SqliteDatabaseFile(options.path);
   // The writer opens first: it creates the file, switches it to WAL and migrates, all of
@@ -1009,8 +1083,11 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& options,
     if (!reader.ok()) return reader.take_status();
     readers.push_back(std::move(*reader));
   }
-  return std::unique_ptr<Store>(
-      new SqliteStore(options, clock, std::move(*writer), std::move(readers)));
+  Result<std::unique_ptr<Connection>> checkpointer =
+      Connection::Open(file, false, options.busy_timeout_ms);
+  if (!checkpointer.ok()) return checkpointer.take_status();
+  return std::unique_ptr<Store>(new SqliteStore(options, clock, std::move(*writer),
+                                                std::move(readers), std::move(*checkpointer)));
 }
 
 }  // namespace clinshub::store
