@@ -252,6 +252,101 @@ Status RunOnce(Statement& s) {
   return s.Run();
 }
 
+// A resource serialised on the committing caller's thread, with holes where the writer
+// thread puts what only it can know (the version, lastUpdated and, for a unit's Bundle, its
+// logical id). Serialising a 12 KB Bundle is ~5-9 % of the writer's time when done there;
+// filling the holes is two string appends.
+struct PreparedJson {
+  std::string type;
+  std::string id;  // empty for a unit's Bundle: the writer assigns it
+  std::string text;
+  // Where `"versionId":"…","lastUpdated":"…"` goes: inside meta, where StampMeta would have
+  // put versionId, so every other member of the submitted meta (profile, tag, security) stays.
+  size_t meta_at = 0;
+  // Unit Bundles only: where the id's characters go, between the quotes of "id":"".
+  size_t id_at = std::string::npos;
+};
+
+// Placeholders that cannot collide with submitted content in practice (random per process);
+// Prepare checks each occurs exactly once and otherwise leaves the op to the writer's old path.
+const std::string& PlaceholderSeed() {
+  static const std::string seed = RandomIdGenerator().NewId();
+  return seed;
+}
+
+// Stamps placeholders into `resource` (which the caller then discards), serialises it once
+// and cuts the placeholders out. nullopt: not preparable here (not an object, bad meta, …);
+// the writer serialises it the old way and reports any error in the batch, as before.
+std::optional<PreparedJson> Prepare(fhir::Value& resource, bool assign_id) {
+  if (!resource.is_object()) return std::nullopt;
+  const std::string version_token = "v" + PlaceholderSeed();
+  const std::string id_token = "i" + PlaceholderSeed();
+  PreparedJson p;
+  if (assign_id) {
+    p.type = "Bundle";
+    SetId(resource, id_token);
+  } else {
+    Result<ResourceName> name = NameOf(resource);
+    if (!name.ok()) return std::nullopt;
+    p.type = std::move(name->type);
+    p.id = std::move(name->id);
+  }
+  // StampMeta places meta (after id) and keeps its other members; then versionId holds the
+  // placeholder and lastUpdated goes, to be written right after versionId by the writer.
+  if (!StampMeta(resource, 1, Timestamp()).ok()) return std::nullopt;
+  fhir::Value* meta = resource.FindMutable("meta");
+  meta->Set("versionId", fhir::Value::String(version_token));
+  meta->Erase("lastUpdated");
+  std::string text = fhir::WriteJson(resource);
+  const std::string meta_hole = "\"versionId\":\"" + version_token + "\"";
+  const size_t meta_at = text.find(meta_hole);
+  if (meta_at == std::string::npos || text.rfind(meta_hole) != meta_at) return std::nullopt;
+  size_t id_at = std::string::npos;
+  if (assign_id) {
+    const std::string quoted = "\"" + id_token + "\"";
+    const size_t at = text.find(quoted);
+    if (at == std::string::npos || text.rfind(quoted) != at) return std::nullopt;
+    id_at = at + 1;
+  }
+  // Cut the later hole first so the earlier offset stays valid.
+  if (id_at != std::string::npos && id_at > meta_at) {
+    text.erase(id_at, id_token.size());
+    text.erase(meta_at, meta_hole.size());
+    id_at -= meta_hole.size();
+  } else {
+    text.erase(meta_at, meta_hole.size());
+    if (id_at != std::string::npos) text.erase(id_at, id_token.size());
+  }
+  p.meta_at = (id_at != std::string::npos && id_at < meta_at) ? meta_at - id_token.size()
+                                                               : meta_at;
+  p.id_at = id_at;
+  p.text = std::move(text);
+  return p;
+}
+
+// The stored JSON: the prepared text with the writer's values in its holes.
+std::string Render(const PreparedJson& p, std::string_view id, int64_t version,
+                   Timestamp last_updated) {
+  std::string meta = "\"versionId\":\"";
+  meta += std::to_string(version);
+  meta += "\",\"lastUpdated\":\"";
+  meta += FormatInstant(last_updated);
+  meta += '"';
+  std::string out;
+  out.reserve(p.text.size() + meta.size() + id.size());
+  size_t from = 0;
+  auto fill = [&](size_t at, std::string_view with) {
+    out.append(p.text, from, at - from);
+    out += with;
+    from = at;
+  };
+  if (p.id_at != std::string::npos && p.id_at < p.meta_at) fill(p.id_at, id);
+  fill(p.meta_at, meta);
+  if (p.id_at != std::string::npos && p.id_at >= p.meta_at) fill(p.id_at, id);
+  out.append(p.text, from, std::string::npos);
+  return out;
+}
+
 class SqliteStore final : public Store {
  public:
   SqliteStore(const SqliteOptions& options, const Clock& clock,
@@ -350,6 +445,7 @@ class SqliteStore final : public Store {
     if (batch.ops.empty()) return CommitResult{};
     auto pending = std::make_unique<PendingCommit>();
     pending->batch = std::move(batch);
+    PrepareOps(*pending);
     std::future<Result<CommitResult>> done = pending->done.get_future();
     {
       std::lock_guard lock(queue_mu_);
@@ -574,6 +670,8 @@ class SqliteStore final : public Store {
  private:
   struct PendingCommit {
     WriteBatch batch;
+    // Per op (empty if none was prepared): the resource serialised by the caller (Commit).
+    std::vector<std::optional<PreparedJson>> prepared;
     std::promise<Result<CommitResult>> done;
     // Set instead of a batch: maintenance work (a purge step) run alone, in its own
     // transaction, on the writer connection.
@@ -586,6 +684,29 @@ class SqliteStore final : public Store {
     bool deleted = false;
     Timestamp last_updated;
   };
+
+  // Everything about a batch's resources that does not depend on the database: serialise
+  // them, on the caller's thread, so the single writer thread only fills in the holes. The
+  // submitted trees are freed here too (thousands of nodes for a large Bundle).
+  static void PrepareOps(PendingCommit& pending) {
+    std::vector<WriteOp>& ops = pending.batch.ops;
+    for (size_t i = 0; i < ops.size(); ++i) {
+      std::optional<PreparedJson> prepared;
+      if (auto* put = std::get_if<PutResource>(&ops[i])) {
+        prepared = Prepare(put->resource, false);
+        if (prepared.has_value()) put->resource = fhir::Value();
+      } else if (auto* unit = std::get_if<PutUnit>(&ops[i])) {
+        // A non-Bundle stays for the writer to refuse, with the message it always gave.
+        if (unit->bundle.StringAt("resourceType") == "Bundle") {
+          prepared = Prepare(unit->bundle, true);
+          if (prepared.has_value()) unit->bundle = fhir::Value();
+        }
+      }
+      if (!prepared.has_value()) continue;
+      if (pending.prepared.empty()) pending.prepared.resize(ops.size());
+      pending.prepared[i] = std::move(prepared);
+    }
+  }
 
   // sqlite3_wal_hook callback: runs on the writer thread after every commit, with the number
   // of frames now in the WAL. Only signals: the checkpoint itself runs on checkpoint_thread_.
@@ -683,7 +804,7 @@ class SqliteStore final : public Store {
     for (size_t i = 0; i < group.size(); ++i) {
       Status sp = RunOnce(*writer_->savepoint);
       if (!sp.ok()) return AbortGroup(group, i, sp);
-      Result<CommitResult> applied = ApplyBatch(group[i]->batch);
+      Result<CommitResult> applied = ApplyBatch(group[i]->batch, group[i]->prepared);
       if (!applied.ok()) {
         if (!IsBatchError(applied.status().code())) {
           return AbortGroup(group, i, applied.status());
@@ -721,18 +842,24 @@ class SqliteStore final : public Store {
     }
   }
 
-  Result<CommitResult> ApplyBatch(WriteBatch& batch) {
+  Result<CommitResult> ApplyBatch(WriteBatch& batch,
+                                  const std::vector<std::optional<PreparedJson>>& prepared) {
     // One instant per batch, read inside the transaction, so all its versions share it.
     const Timestamp now = clock_.Now();
     CommitResult result;
     result.written.reserve(batch.ops.size());
-    for (WriteOp& op : batch.ops) {
+    for (size_t i = 0; i < batch.ops.size(); ++i) {
+      WriteOp& op = batch.ops[i];
+      const PreparedJson* json =
+          i < prepared.size() && prepared[i].has_value() ? &*prepared[i] : nullptr;
       Result<ResourceVersion> written = std::visit(
           [&](auto& o) -> Result<ResourceVersion> {
             using Op = std::decay_t<decltype(o)>;
-            if constexpr (std::is_same_v<Op, PutResource>) return ApplyPut(o, now);
+            if constexpr (std::is_same_v<Op, PutResource>) return ApplyPut(o, json, now);
             if constexpr (std::is_same_v<Op, DeleteResource>) return ApplyDelete(o, now);
-            if constexpr (std::is_same_v<Op, PutUnit>) return ApplyPutUnit(o, now, result);
+            if constexpr (std::is_same_v<Op, PutUnit>) {
+              return ApplyPutUnit(o, json, now, result);
+            }
             if constexpr (std::is_same_v<Op, WithdrawUnit>) {
               return ApplyWithdrawUnit(o, now, result);
             }
@@ -763,9 +890,10 @@ class SqliteStore final : public Store {
 
   // Register, replace or idempotently accept a unit. The Bundle version, the unit row and the
   // item swap all happen inside the caller's savepoint, so they land together or not at all.
-  Result<ResourceVersion> ApplyPutUnit(PutUnit& put, Timestamp now, CommitResult& result) {
+  Result<ResourceVersion> ApplyPutUnit(PutUnit& put, const PreparedJson* prepared,
+                                       Timestamp now, CommitResult& result) {
     CLINSHUB_RETURN_IF_ERROR(CheckUnitKey(put.key));
-    if (put.bundle.StringAt("resourceType") != "Bundle") {
+    if (prepared == nullptr && put.bundle.StringAt("resourceType") != "Bundle") {
       return MalformedError("a reporting unit must be a Bundle", "Bundle");
     }
     Result<std::optional<UnitRecord>> loaded = LoadUnit(put.key);
@@ -781,12 +909,13 @@ class SqliteStore final : public Store {
       }
     }
     const std::string bundle_id = existing.has_value() ? existing->bundle_id : ids_.NewId();
-    SetId(put.bundle, bundle_id);
+    if (prepared == nullptr) SetId(put.bundle, bundle_id);
     // Create-only for a new unit: a (vanishingly unlikely) id collision with an existing
     // Bundle fails the batch instead of silently continuing someone else's history.
-    PutResource bundle_put{std::move(put.bundle),
-                           existing.has_value() ? std::nullopt : std::optional<int64_t>(0)};
-    Result<ResourceVersion> written = ApplyPut(bundle_put, now);
+    Result<ResourceVersion> written =
+        WriteVersion(ResourceName{"Bundle", bundle_id},
+                     existing.has_value() ? std::nullopt : std::optional<int64_t>(0),
+                     prepared == nullptr ? &put.bundle : nullptr, prepared, now);
     if (!written.ok()) return written.take_status();
     if (existing.has_value()) {
       CLINSHUB_RETURN_IF_ERROR(DeleteItems(put.key.person_key, bundle_id));
@@ -918,30 +1047,47 @@ class SqliteStore final : public Store {
     return s.Run();
   }
 
-  Result<ResourceVersion> ApplyPut(PutResource& put, Timestamp now) {
+  Result<ResourceVersion> ApplyPut(PutResource& put, const PreparedJson* prepared,
+                                   Timestamp now) {
+    if (prepared != nullptr) {
+      return WriteVersion(ResourceName{prepared->type, prepared->id}, put.if_version, nullptr,
+                          prepared, now);
+    }
     Result<ResourceName> name = NameOf(put.resource);
     if (!name.ok()) return name.take_status();
-    Result<std::optional<CurrentRow>> current = LoadCurrent(name->type, name->id);
+    return WriteVersion(std::move(*name), put.if_version, &put.resource, nullptr, now);
+  }
+
+  // The next version of `name`: from the prepared JSON if there is one, else by stamping and
+  // serialising `resource` here.
+  Result<ResourceVersion> WriteVersion(ResourceName name, std::optional<int64_t> if_version,
+                                       fhir::Value* resource, const PreparedJson* prepared,
+                                       Timestamp now) {
+    Result<std::optional<CurrentRow>> current = LoadCurrent(name.type, name.id);
     if (!current.ok()) return current.take_status();
     const std::optional<CurrentRow>& cur = *current;
-    if (put.if_version.has_value()) {
-      const int64_t expected = *put.if_version;
+    if (if_version.has_value()) {
+      const int64_t expected = *if_version;
       if (expected == 0 && cur.has_value()) {
-        return PreconditionFailed(Name(name->type, name->id) + " already exists (version " +
+        return PreconditionFailed(Name(name.type, name.id) + " already exists (version " +
                                   std::to_string(cur->version) + ")");
       }
       if (expected != 0 && (!cur.has_value() || cur->deleted || cur->version != expected)) {
-        return PreconditionFailed(VersionMismatch(name->type, name->id, expected, cur));
+        return PreconditionFailed(VersionMismatch(name.type, name.id, expected, cur));
       }
     }
     ResourceVersion v;
-    v.type = std::move(name->type);
-    v.id = std::move(name->id);
+    v.type = std::move(name.type);
+    v.id = std::move(name.id);
     v.version = cur.has_value() ? cur->version + 1 : 1;
     v.last_updated = NextLastUpdated(
         now, cur.has_value() ? std::optional(cur->last_updated) : std::nullopt);
-    CLINSHUB_RETURN_IF_ERROR(StampMeta(put.resource, v.version, v.last_updated));
-    CLINSHUB_RETURN_IF_ERROR(Insert(v, fhir::WriteJson(put.resource)));
+    if (prepared != nullptr) {
+      CLINSHUB_RETURN_IF_ERROR(Insert(v, Render(*prepared, v.id, v.version, v.last_updated)));
+      return v;
+    }
+    CLINSHUB_RETURN_IF_ERROR(StampMeta(*resource, v.version, v.last_updated));
+    CLINSHUB_RETURN_IF_ERROR(Insert(v, fhir::WriteJson(*resource)));
     return v;
   }
 

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include "fhir/json.h"
 #include "store/sqlite/schema.h"
 #include "store/store_test_suite.h"
 
@@ -225,13 +226,14 @@ TEST_F(SqliteStoreTest, UnitAndItemLookupsUseTheirIndexes) {
     const char* sql;
     const char* index;
   } cases[] = {
+      // Migration 5 dropped item_summary: a person's items are a primary-key range.
       {"a person's summary",
-       "SELECT * FROM item WHERE person_key='p' AND kind=1 ORDER BY clinical_date DESC",
-       "item_summary"},
+       "SELECT * FROM item WHERE person_key='p' ORDER BY kind, clinical_date DESC",
+       "PRIMARY KEY"},
       {"DELETE /Bundle?identifier=", "SELECT * FROM unit WHERE id_system='s' AND id_value='v'",
        "unit_identifier"},
-      {"the referral inbox", "SELECT * FROM unit WHERE addressee='1311234567' AND status=1",
-       "unit_addressee"},
+      {"a Bundle read by its logical id", "SELECT * FROM unit WHERE bundle_id='b'",
+       "unit_bundle_id"},
       {"a unit by key",
        "SELECT * FROM unit WHERE person_key='p' AND id_system='s' AND id_value='v'",
        "sqlite_autoindex_unit_1"},
@@ -266,6 +268,47 @@ TEST_F(SqliteStoreTest, AVersionOneDatabaseIsUpgradedWithItsResourcesIntact) {
   RawDb db(File());
   EXPECT_EQ(db.Query("SELECT MAX(version) FROM schema_migrations")[0][0],
             std::to_string(sqlite::LatestSchemaVersion()));
+}
+
+// What the writer thread splices into JSON serialised by the caller: the stored Bundle is
+// valid JSON with the assigned id after resourceType, versionId / lastUpdated in meta, and
+// the submitted meta members kept; a client's stale meta values are replaced.
+TEST_F(SqliteStoreTest, UnitBundlesKeepTheirSubmittedMetaBesideTheStampedOne) {
+  SequentialIdGenerator ids("bundle");
+  SqliteOptions options;
+  options.path = dir_;
+  options.ids = &ids;
+  Result<std::unique_ptr<Store>> store = OpenSqliteStore(options, clock_);
+  ASSERT_TRUE(store.ok());
+  PutUnit put = SmallUnit("A");
+  fhir::Value profiles = fhir::Value::Array();
+  profiles.Append(fhir::Value::String("http://jpfhir.jp/fhir/clins/StructureDefinition/x"));
+  fhir::Value meta = fhir::Value::Object();
+  meta.Set("lastUpdated", fhir::Value::String("2020-01-01T00:00:00Z"));
+  meta.Set("profile", std::move(profiles));
+  put.bundle.Set("meta", std::move(meta));
+  put.bundle.Set("implicitRules", fhir::Value::String("\"versionId\":\"1\""));
+  for (int round = 1; round <= 2; ++round) {
+    put.content_hash = "h" + std::to_string(round);
+    WriteBatch b;
+    b.ops.push_back(put);
+    ASSERT_TRUE((*store)->Commit(std::move(b)).ok());
+    clock_.Advance(std::chrono::seconds(1));
+  }
+  Result<ResourceVersion> r = (*store)->Read("Bundle", "bundle-1");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->version, 2);
+  EXPECT_EQ(r->json.rfind(R"({"resourceType":"Bundle","id":"bundle-1",)", 0), 0u) << r->json;
+  Result<fhir::Value> parsed = fhir::ParseJson(r->json);
+  ASSERT_TRUE(parsed.ok()) << r->json;
+  const fhir::Value* stored_meta = parsed->Find("meta");
+  ASSERT_NE(stored_meta, nullptr);
+  EXPECT_EQ(stored_meta->StringAt("versionId"), "2");
+  EXPECT_EQ(stored_meta->StringAt("lastUpdated"), FormatInstant(r->last_updated));
+  ASSERT_NE(stored_meta->Find("profile"), nullptr);
+  EXPECT_EQ(stored_meta->Find("profile")->items().size(), 1u);
+  EXPECT_EQ(parsed->StringAt("implicitRules"), "\"versionId\":\"1\"");
+  EXPECT_EQ(stored_meta->members().size(), 3u) << r->json;
 }
 
 }  // namespace
