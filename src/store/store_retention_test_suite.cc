@@ -173,15 +173,6 @@ std::string PurgeNow(Store& store, const Clock& clock, bool dry_run = false) {
   return r.ok() ? ReportText(*r) : r.status().ToString();
 }
 
-// Backends that do not purge yet (Store::Purge's default) skip the retention tests.
-bool Purges(Store& store, const Clock& clock) {
-  Result<PurgeReport> probe = store.Purge(Policy(), clock.Now(), true);
-  return probe.ok() || probe.status().message().find("does not purge") == std::string::npos;
-}
-
-#define SKIP_UNLESS_THE_STORE_PURGES() \
-  if (!Purges(store(), clock_)) GTEST_SKIP() << GetParam().name << " does not purge yet"
-
 // Moves the clock forward to `at`.
 void At(ManualClock& clock, Timestamp at) {
   ASSERT_GE(at, clock.Now());
@@ -189,7 +180,6 @@ void At(ManualClock& clock, Timestamp at) {
 }
 
 TEST_P(StoreContractTest, RetentionEachItemKindExpiresAtItsOwnPeriodAndLtsAtTheLongTermOne) {
-  SKIP_UNLESS_THE_STORE_PURGES();
   const Timestamp t0 = clock_.Now();
   struct Case {
     std::string value;
@@ -250,7 +240,6 @@ TEST_P(StoreContractTest, RetentionEachItemKindExpiresAtItsOwnPeriodAndLtsAtTheL
 }
 
 TEST_P(StoreContractTest, RetentionReplacingAUnitRestartsItsItemsPeriodsFromTheNewRegistration) {
-  SKIP_UNLESS_THE_STORE_PURGES();
   const Timestamp t0 = clock_.Now();
   const std::string id = Put(store(), MakeUnit("A", "conditions", {{ItemKind::kCondition}}, "v1"));
   At(clock_, t0 + 4 * kDay);
@@ -267,7 +256,6 @@ TEST_P(StoreContractTest, RetentionReplacingAUnitRestartsItsItemsPeriodsFromTheN
 }
 
 TEST_P(StoreContractTest, RetentionCheckupsAndDischargeSummariesExpireByTheirOwnPeriodFromTheLastChange) {
-  SKIP_UNLESS_THE_STORE_PURGES();
   const Timestamp t0 = clock_.Now();
   const std::string checkup = Put(store(), MakeUnit("chk", "checkup", {}));
   // A discharge summary carrying a prescription: the item goes at 5 days, the document stays.
@@ -305,7 +293,6 @@ SetReferralState Referral(const std::string& value, const std::string& recipient
 }
 
 TEST_P(StoreContractTest, RetentionRetrievedReferralLettersGoABufferAfterTheLastRetrieval) {
-  SKIP_UNLESS_THE_STORE_PURGES();
   const Timestamp t0 = clock_.Now();
   const std::string id = Put(store(), MakeUnit("ref", "referral", {}));
   ASSERT_OK(store().Commit(One(Referral("ref", kAddressee, ReferralState::kPending))));
@@ -330,7 +317,6 @@ TEST_P(StoreContractTest, RetentionRetrievedReferralLettersGoABufferAfterTheLast
 }
 
 TEST_P(StoreContractTest, RetentionReferralLettersNeverRetrievedGoAtTheMaximumAfterRegistration) {
-  SKIP_UNLESS_THE_STORE_PURGES();
   const Timestamp t0 = clock_.Now();
   const std::string id = Put(store(), MakeUnit("ref", "referral", {}));
   ASSERT_OK(store().Commit(One(Referral("ref", kAddressee, ReferralState::kViewable))));
@@ -347,7 +333,6 @@ TEST_P(StoreContractTest, RetentionReferralLettersNeverRetrievedGoAtTheMaximumAf
 }
 
 TEST_P(StoreContractTest, RetentionSupersededBundleVersionsGoTheirBufferAfterBeingReplaced) {
-  SKIP_UNLESS_THE_STORE_PURGES();
   const Timestamp t0 = clock_.Now();
   const std::string id = Put(store(), MakeUnit("A", "conditions", {{ItemKind::kInfection}}, "v1"));
   At(clock_, t0 + 1 * kDay);
@@ -378,7 +363,6 @@ TEST_P(StoreContractTest, RetentionSupersededBundleVersionsGoTheirBufferAfterBei
 }
 
 TEST_P(StoreContractTest, RetentionWithdrawnUnitsGoWholeTheBufferAfterTheWithdrawal) {
-  SKIP_UNLESS_THE_STORE_PURGES();
   const Timestamp t0 = clock_.Now();
   const std::string id = Put(store(), MakeUnit("ref", "referral", {{ItemKind::kPrescription}}));
   ASSERT_OK(store().Commit(One(Referral("ref", kAddressee, ReferralState::kPending))));
@@ -402,7 +386,6 @@ ConsentRecord Consent(const std::string& id, Timestamp granted, hours valid) {
 }
 
 TEST_P(StoreContractTest, RetentionConsentsGoTheirBufferAfterExpiryOrRevocation) {
-  SKIP_UNLESS_THE_STORE_PURGES();
   const Timestamp t0 = clock_.Now();
   ASSERT_OK(store().Commit(One(PutConsent{Consent("expiring", t0, kDay)})));
   ASSERT_OK(store().Commit(One(PutConsent{Consent("revoked", t0, kDay)})));
@@ -425,7 +408,6 @@ TEST_P(StoreContractTest, RetentionConsentsGoTheirBufferAfterExpiryOrRevocation)
 }
 
 TEST_P(StoreContractTest, RetentionADryRunReportsExactlyWhatThePurgeDeletesAndChangesNothing) {
-  SKIP_UNLESS_THE_STORE_PURGES();
   const Timestamp t0 = clock_.Now();
   // Several persons, every rule at once.
   for (const std::string person : {"person-1", "person-2", "person-3"}) {
@@ -467,7 +449,6 @@ TEST_P(StoreContractTest, RetentionADryRunReportsExactlyWhatThePurgeDeletesAndCh
 }
 
 TEST_P(StoreContractTest, RetentionPurgeNeverTouchesTheAuditTrail) {
-  SKIP_UNLESS_THE_STORE_PURGES();
   const Timestamp t0 = clock_.Now();
   for (int i = 0; i < 3; ++i) {
     AuditEvent e;
@@ -491,7 +472,6 @@ TEST_P(StoreContractTest, RetentionPurgeNeverTouchesTheAuditTrail) {
 }
 
 TEST_P(StoreContractTest, RetentionCommitsKeepFlowingWhileALargePurgeRuns) {
-  SKIP_UNLESS_THE_STORE_PURGES();
   const Timestamp t0 = clock_.Now();
   // More units than one purge window holds, so the purge takes several transactions.
   constexpr int kUnits = 1200;
