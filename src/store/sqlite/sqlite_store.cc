@@ -359,6 +359,9 @@ class SqliteStore final : public Store {
         max_group_batches_(static_cast<size_t>(options.max_group_batches)),
         checkpoint_pages_(options.checkpoint_pages),
         truncate_pages_(options.truncate_pages),
+        relax_read_audits_(options.relaxed_read_audit_sync &&
+                           options.synchronous == SqliteOptions::Synchronous::kFull),
+        relaxed_flush_delay_(std::chrono::milliseconds(options.relaxed_sync_flush_ms)),
         writer_(std::move(writer)),
         idle_readers_(std::move(readers)),
         checkpointer_(std::move(checkpointer)),
@@ -716,6 +719,7 @@ class SqliteStore final : public Store {
   }
 
   void OnWalCommit(int frames) {
+    wal_written_ = true;  // writer thread: this commit appended frames (and synced them if FULL)
     if (frames < checkpoint_pages_) return;
     {
       std::lock_guard lock(checkpoint_mu_);
@@ -775,8 +779,22 @@ class SqliteStore final : public Store {
       Group group;
       {
         std::unique_lock lock(queue_mu_);
-        queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-        if (queue_.empty()) return;  // stopping, and every queued commit is done
+        const auto has_work = [&] { return stopping_ || !queue_.empty(); };
+        if (wal_unsynced_) {
+          // Idle with read audits not yet fsynced: fsync the WAL when their window closes.
+          if (!queue_cv_.wait_until(lock, wal_unsynced_since_ + relaxed_flush_delay_, has_work)) {
+            lock.unlock();
+            SyncWal();
+            continue;
+          }
+        } else {
+          queue_cv_.wait(lock, has_work);
+        }
+        if (queue_.empty()) {  // stopping, and every queued commit is done
+          lock.unlock();
+          if (wal_unsynced_) SyncWal();
+          return;
+        }
         while (!queue_.empty() && group.size() < max_group_batches_) {
           if (queue_.front()->job && !group.empty()) break;  // a job runs alone
           group.push_back(std::move(queue_.front()));
@@ -785,7 +803,9 @@ class SqliteStore final : public Store {
         }
       }
       if (group.back()->job) {
-        Status st = group.back()->job(*writer_->db);
+        // Maintenance commits are ordinary FULL commits.
+        Status st = SetSynchronous(/*full=*/true);
+        if (st.ok()) st = group.back()->job(*writer_->db);
         if (!st.ok() && !writer_->db->InAutocommit()) (void)writer_->db->Exec("ROLLBACK");
         group.back()->done.set_value(st.ok() ? Result<CommitResult>(CommitResult{})
                                              : Result<CommitResult>(st));
@@ -795,8 +815,56 @@ class SqliteStore final : public Store {
     }
   }
 
-  // One transaction, one fsync, for every batch in the group.
+  // A batch of nothing but audit events: what a read commits before it answers.
+  static bool IsReadAudit(const PendingCommit& pending) {
+    return std::all_of(pending.batch.ops.begin(), pending.batch.ops.end(),
+                       [](const WriteOp& op) { return std::holds_alternative<AppendAudit>(op); });
+  }
+
+  // Sets the writer connection's synchronous level for the next COMMIT, if it differs.
+  Status SetSynchronous(bool full) {
+    if (!relax_read_audits_ || sync_full_now_ == full) return Status::Ok();
+    // Not a kept prepared statement: SQLite applies PRAGMA synchronous when the statement is
+    // compiled, not when it is stepped, so only a fresh exec switches the level. The level in
+    // force at COMMIT decides whether the commit fsyncs the WAL.
+    CLINSHUB_RETURN_IF_ERROR(
+        writer_->db->Exec(full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL"));
+    sync_full_now_ = full;
+    return Status::Ok();
+  }
+
+  // fsyncs the WAL file through the writer connection's own handle, closing the window of
+  // read audits committed at NORMAL. On failure the window stays open, so the next group
+  // commits at FULL (which fsyncs, or reports the I/O error to its callers).
+  void SyncWal() {
+    sqlite3_file* wal = nullptr;
+    int rc = sqlite3_file_control(writer_->db->raw(), "main", SQLITE_FCNTL_JOURNAL_POINTER,
+                                  &wal);
+    if (rc == SQLITE_OK && wal != nullptr && wal->pMethods != nullptr) {
+      rc = wal->pMethods->xSync(wal, SQLITE_SYNC_NORMAL);
+    } else if (rc == SQLITE_OK) {
+      rc = SQLITE_ERROR;
+    }
+    if (rc == SQLITE_OK) {
+      wal_unsynced_ = false;
+    } else {
+      wal_sync_failures_.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+
+  // One transaction, one fsync, for every batch in the group (none for a relaxed group of
+  // read audits: SqliteOptions::relaxed_read_audit_sync).
   void CommitGroup(Group& group) {
+    // Relaxed only while the unsynced window is young: under a steady stream of reads the
+    // writer is never idle to fsync, so an old window makes this group a FULL one.
+    const bool relaxed =
+        relax_read_audits_ &&
+        !(wal_unsynced_ &&
+          std::chrono::steady_clock::now() - wal_unsynced_since_ >= relaxed_flush_delay_) &&
+        std::all_of(group.begin(), group.end(),
+                    [](const std::unique_ptr<PendingCommit>& p) { return IsReadAudit(*p); });
+    Status level = SetSynchronous(!relaxed);
+    if (!level.ok()) return AbortGroup(group, group.size(), level);
     Status begun = RunOnce(*writer_->begin);
     if (!begun.ok()) return AbortGroup(group, group.size(), begun);
     std::vector<Result<CommitResult>> results;
@@ -816,9 +884,16 @@ class SqliteStore final : public Store {
       if (!released.ok()) return AbortGroup(group, i, released);
       results.push_back(std::move(applied));
     }
+    wal_written_ = false;
     Status committed = RunOnce(*writer_->commit);
     if (!committed.ok()) return AbortGroup(group, group.size(), committed);
     transactions_.fetch_add(1);
+    if (relaxed && wal_written_ && !wal_unsynced_) {
+      wal_unsynced_ = true;
+      wal_unsynced_since_ = std::chrono::steady_clock::now();
+    } else if (!relaxed && wal_written_) {
+      wal_unsynced_ = false;  // a FULL commit that appended frames fsynced the whole WAL
+    }
     for (size_t i = 0; i < group.size(); ++i) {
       (results[i].ok() ? batches_committed_ : batches_failed_).fetch_add(1);
       group[i]->done.set_value(std::move(results[i]));
@@ -1169,6 +1244,16 @@ class SqliteStore final : public Store {
   const size_t max_group_batches_;
   const int checkpoint_pages_;
   const int truncate_pages_;
+  const bool relax_read_audits_;
+  const std::chrono::steady_clock::duration relaxed_flush_delay_;
+  // Writer thread only. The connection's synchronous level now (it starts FULL when the store
+  // is FULL; only relaxed read-audit groups lower it), whether a commit since the last fsync
+  // of the WAL was made at NORMAL and since when, and whether the current COMMIT wrote frames.
+  bool sync_full_now_ = true;
+  bool wal_unsynced_ = false;
+  std::chrono::steady_clock::time_point wal_unsynced_since_;
+  bool wal_written_ = false;
+  std::atomic<uint64_t> wal_sync_failures_{0};
   const std::unique_ptr<WriteConnection> writer_;  // touched only by writer_thread_
 
   std::mutex read_mu_;
@@ -1212,10 +1297,11 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& options,
                                                const Clock& clock) {
   if (options.path.empty()) return MalformedError("SqliteOptions.path is empty");
   if (options.read_connections < 1 || options.max_group_batches < 1 ||
-      options.checkpoint_pages < 1 || options.truncate_pages < options.checkpoint_pages) {
+      options.checkpoint_pages < 1 || options.truncate_pages < options.checkpoint_pages ||
+      options.relaxed_sync_flush_ms < 0) {
     return MalformedError(
         "SqliteOptions: read_connections, max_group_batches and checkpoint_pages must be >= 1,"
-        " truncate_pages >= checkpoint_pages");
+        " truncate_pages >= checkpoint_pages, relaxed_sync_flush_ms >= 0");
   }
   const std::string file = SqliteDatabaseFile(options.path);
   // The writer opens first: it creates the file, switches it to WAL and migrates, all of

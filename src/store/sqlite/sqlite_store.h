@@ -48,6 +48,19 @@ struct SqliteOptions {
   int checkpoint_pages = 1000;
   int truncate_pages = 16000;
 
+  // Read audits without a FULL fsync. Every read commits its audit event before it answers;
+  // waiting for an fsync (~8 ms here) behind the single writer made that the reads' latency.
+  // A commit group made only of batches holding nothing but AppendAudit ops commits with
+  // synchronous=NORMAL instead: in WAL mode its frames reach the OS before Commit() returns,
+  // so it still survives kill -9 of the server; only a power loss (or kernel crash) before the
+  // WAL's next fsync could lose it. That window is bounded: the next FULL commit fsyncs the
+  // whole WAL, and if none comes within `relaxed_sync_flush_ms` the writer fsyncs the WAL
+  // itself (or runs the next group at FULL if it is never idle). Default on: losing the last
+  // ~50 ms of read audits to a power cut is the documented trade (docs/reliability.md); set
+  // false to fsync every read audit. Ignored with Synchronous::kNormal (nothing is fsynced).
+  bool relaxed_read_audit_sync = true;
+  int relaxed_sync_flush_ms = 50;
+
   // Allocates the logical ids of reporting units' Bundles. Borrowed (must outlive the store);
   // nullptr: the store uses its own RandomIdGenerator.
   IdGenerator* ids = nullptr;

@@ -2,8 +2,11 @@
 
 #include <sqlite3.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+#include <new>
 
 #include <gtest/gtest.h>
 
@@ -268,6 +271,141 @@ TEST_F(SqliteStoreTest, AVersionOneDatabaseIsUpgradedWithItsResourcesIntact) {
   RawDb db(File());
   EXPECT_EQ(db.Query("SELECT MAX(version) FROM schema_migrations")[0][0],
             std::to_string(sqlite::LatestSchemaVersion()));
+}
+
+// ---- Read audits without a FULL fsync ----------------------------------------------------
+
+// A VFS over the default one that counts fsyncs of WAL files, to see which commits fsync.
+// Each file is the default VFS's file followed by the real methods; only xSync is wrapped.
+class WalSyncCounter {
+ public:
+  WalSyncCounter() {
+    base_ = sqlite3_vfs_find(nullptr);
+    vfs_ = *base_;
+    vfs_.zName = "wal-sync-counter";
+    vfs_.szOsFile = base_->szOsFile + static_cast<int>(sizeof(Tail));
+    vfs_.pAppData = this;
+    vfs_.xOpen = &Open;
+    self_ = this;
+    sqlite3_vfs_register(&vfs_, /*makeDflt=*/1);
+  }
+  ~WalSyncCounter() {
+    sqlite3_vfs_unregister(&vfs_);
+    sqlite3_vfs_register(base_, /*makeDflt=*/1);
+    self_ = nullptr;
+  }
+  int wal_syncs() const { return wal_syncs_.load(); }
+
+ private:
+  struct Tail {
+    const sqlite3_io_methods* real = nullptr;
+    bool wal = false;
+  };
+  static Tail* TailOf(sqlite3_file* f) {
+    return reinterpret_cast<Tail*>(reinterpret_cast<char*>(f) + self_->base_->szOsFile);
+  }
+  static int Open(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* f, int flags,
+                  int* out_flags) {
+    int rc = self_->base_->xOpen(self_->base_, name, f, flags, out_flags);
+    // Only WAL files are wrapped; every other file keeps its own methods untouched.
+    if (f->pMethods == nullptr || (flags & SQLITE_OPEN_WAL) == 0) return rc;
+    // WAL files of the default unix VFS share one method table: copy it, wrap xSync.
+    std::call_once(self_->methods_once_, [&] {
+      self_->real_ = f->pMethods;
+      self_->methods_ = *f->pMethods;
+      self_->methods_.xSync = &Sync;
+    });
+    if (f->pMethods != self_->real_) return rc;
+    Tail* tail = new (TailOf(f)) Tail;
+    tail->real = f->pMethods;
+    tail->wal = true;
+    f->pMethods = &self_->methods_;
+    return rc;
+  }
+  static int Sync(sqlite3_file* f, int flags) {
+    Tail* tail = TailOf(f);
+    if (tail->wal) self_->wal_syncs_.fetch_add(1);
+    return tail->real->xSync(f, flags);
+  }
+
+  static inline WalSyncCounter* self_ = nullptr;
+  sqlite3_vfs* base_ = nullptr;
+  sqlite3_vfs vfs_{};
+  const sqlite3_io_methods* real_ = nullptr;
+  sqlite3_io_methods methods_{};
+  std::once_flag methods_once_;
+  std::atomic<int> wal_syncs_{0};
+};
+
+AuditEvent SummaryAudit(const std::string& reason) {
+  AuditEvent e;
+  e.actor_kind = "institution";
+  e.actor = "1311234567";
+  e.purpose = "TREAT";
+  e.action = "summary";
+  e.person_key = "person-1";
+  e.target = "Patient/$summary";
+  e.outcome = "permit";
+  e.http_status = 200;
+  e.rule = "consent";
+  e.reason = reason;
+  return e;
+}
+
+TEST_F(SqliteStoreTest, ReadAuditsCommitWithoutAWalFsyncAndMixedGroupsStillFsync) {
+  WalSyncCounter counter;
+  SqliteOptions options;
+  options.path = dir_;
+  // No idle flush during the test: only commits may fsync the WAL.
+  options.relaxed_sync_flush_ms = 3'600'000;
+  {
+    Result<std::unique_ptr<Store>> store = OpenSqliteStore(options, clock_);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    const int before = counter.wal_syncs();
+    WriteBatch audit_only;
+    audit_only.ops.push_back(AppendAudit{SummaryAudit("read-1")});
+    ASSERT_TRUE((*store)->Commit(std::move(audit_only)).ok());
+    EXPECT_EQ(counter.wal_syncs(), before) << "a read-audit-only group fsynced the WAL";
+
+    WriteBatch mixed;
+    mixed.ops.push_back(SmallUnit("A"));
+    mixed.ops.push_back(AppendAudit{SummaryAudit("submit-1")});
+    ASSERT_TRUE((*store)->Commit(std::move(mixed)).ok());
+    EXPECT_GT(counter.wal_syncs(), before) << "a group with a unit did not fsync the WAL";
+
+    const int after_mixed = counter.wal_syncs();
+    WriteBatch audit_again;
+    audit_again.ops.push_back(AppendAudit{SummaryAudit("read-2")});
+    ASSERT_TRUE((*store)->Commit(std::move(audit_again)).ok());
+    EXPECT_EQ(counter.wal_syncs(), after_mixed);
+  }
+  // Durable across closing and reopening the store, chain intact.
+  Result<std::unique_ptr<Store>> reopened = OpenSqliteStore(options, clock_);
+  ASSERT_TRUE(reopened.ok());
+  AuditQuery q;
+  q.person_key = "person-1";
+  Result<std::vector<AuditEvent>> events = (*reopened)->ListAudit(q);
+  ASSERT_TRUE(events.ok()) << events.status().ToString();
+  std::vector<std::string> reasons;
+  for (const AuditEvent& e : *events) reasons.push_back(e.reason);
+  EXPECT_EQ(reasons, (std::vector<std::string>{"read-1", "submit-1", "read-2"}));
+  Result<AuditVerification> chain = (*reopened)->VerifyAudit();
+  ASSERT_TRUE(chain.ok());
+  EXPECT_TRUE(chain->intact) << chain->problem;
+}
+
+TEST_F(SqliteStoreTest, ReadAuditsFsyncEveryCommitWhenRelaxingIsOff) {
+  WalSyncCounter counter;
+  SqliteOptions options;
+  options.path = dir_;
+  options.relaxed_read_audit_sync = false;
+  Result<std::unique_ptr<Store>> store = OpenSqliteStore(options, clock_);
+  ASSERT_TRUE(store.ok());
+  const int before = counter.wal_syncs();
+  WriteBatch audit_only;
+  audit_only.ops.push_back(AppendAudit{SummaryAudit("read-1")});
+  ASSERT_TRUE((*store)->Commit(std::move(audit_only)).ok());
+  EXPECT_GT(counter.wal_syncs(), before);
 }
 
 // What the writer thread splices into JSON serialised by the caller: the stored Bundle is
