@@ -167,14 +167,13 @@ class RetentionHttpTest : public testing::ServerFixture {
     return Must(client_->Get("/" + u.path, As(u.last.institution_code))).status;
   }
 
-  // A purged unit's Bundle: the store has no version of it (the operator, who may read any
-  // Bundle, gets 404); its former sender gets what any institution gets for a Bundle id that
-  // belongs to no unit, 403 (src/api/access_gate.cc: nothing names them its sender any more).
+  // A purged unit's Bundle: the store has no version of it, and both the operator and its
+  // former sender get 404 (a purged letter is simply not there any more).
   ::testing::AssertionResult Purged(const SentUnit& u) {
     const int sender = BundleStatusForSender(u);
     const int op = Must(client_->Get("/" + u.path, AsOperator())).status;
     auto read = app_->store().Read("Bundle", u.path.substr(7));
-    if (sender == 403 && op == 404 && read.status().code() == ErrorCode::kNotFound) {
+    if (sender == 404 && op == 404 && read.status().code() == ErrorCode::kNotFound) {
       return ::testing::AssertionSuccess();
     }
     return ::testing::AssertionFailure() << u.path << ": sender " << sender << ", operator "
