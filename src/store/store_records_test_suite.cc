@@ -174,8 +174,14 @@ TEST_P(StoreContractTest, ConsentsAreListedReadAndRevokedOnce) {
   EXPECT_EQ(listed->size(), 1u);
   EXPECT_EQ(CommitOps(store(), {RevokeConsent{"p1", "missing", first}}).code(),
             ErrorCode::kNotFound);
-  EXPECT_EQ(CommitOps(store(), {PutConsent{c}}).code() == ErrorCode::kOk, false)
-      << "a consent id is written once";
+  // A consent id is written once. A second write of it is the caller's conflict (409), which
+  // fails only its own batch: it is not the database failing (which would abort every batch
+  // sharing its group transaction).
+  EXPECT_EQ(CommitOps(store(), {PutConsent{c}}).code(), ErrorCode::kConflict);
+  ConsentRecord other_person = c;
+  other_person.person_key = "p2";
+  EXPECT_EQ(CommitOps(store(), {PutConsent{other_person}}).code(), ErrorCode::kConflict)
+      << "consent ids are unique across persons";
 }
 
 TEST_P(StoreContractTest, ReferralStatesMoveOnlyAlongAllowedTransitions) {

@@ -151,6 +151,8 @@ Result<std::unique_ptr<RecordWriter>> RecordWriter::Prepare(Connection& db) {
   CLINSHUB_SQLITE_PREPARE(w->put_consent_, db,
                    "INSERT INTO consent (person_key, consent_id, institution, method, granted,"
                    " expires, revoked) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+  CLINSHUB_SQLITE_PREPARE(w->consent_id_taken_, db,
+                   "SELECT 1 FROM consent WHERE consent_id = ?1");
   CLINSHUB_SQLITE_PREPARE(w->select_consent_, db,
                    "SELECT revoked FROM consent WHERE person_key = ?1 AND consent_id = ?2");
   CLINSHUB_SQLITE_PREPARE(w->revoke_consent_, db,
@@ -209,6 +211,18 @@ Status RecordWriter::Apply(const PutRosterEntry& op) {
 
 Status RecordWriter::Apply(const PutConsent& op) {
   const ConsentRecord& c = op.record;
+  {
+    // A consent id is written once. A second write is this batch's conflict (the rest of the
+    // group commits), not the database failing, which a unique-index violation would report.
+    Statement& s = *consent_id_taken_;
+    ScopedReset reset(s);
+    s.BindText(1, c.id);
+    Result<bool> row = s.Step();
+    if (!row.ok()) return row.take_status();
+    if (*row) {
+      return Status::Error(ErrorCode::kConflict, "duplicate", "Consent " + c.id + " already exists");
+    }
+  }
   Statement& s = *put_consent_;
   ScopedReset reset(s);
   s.BindText(1, c.person_key);

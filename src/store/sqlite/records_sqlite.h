@@ -27,7 +27,7 @@ class RecordWriter {
   Status Apply(AppendAudit& op, Timestamp now);
 
  private:
-  std::unique_ptr<Statement> put_institution_, put_roster_, put_consent_, select_consent_,
+  std::unique_ptr<Statement> put_institution_, put_roster_, put_consent_, consent_id_taken_, select_consent_,
       revoke_consent_, select_referral_, upsert_referral_, audit_head_, insert_audit_;
 };
 
