@@ -5,12 +5,14 @@
 // may not see (src/access ItemVisibility) are left out entirely — not counted, not hinted at.
 #include <algorithm>
 #include <map>
+#include <string_view>
+#include <tuple>
 
 #include "api/access_gate.h"
 #include "api/interactions.h"
 #include "api/resource_response.h"
 #include "clins/items.h"
-#include "fhir/json.h"
+#include "fhir/json_string.h"
 
 namespace clinshub::api {
 namespace {
@@ -127,15 +129,17 @@ bool IsWindowed(clins::ItemKind kind, std::chrono::hours* window) {
 std::vector<const store::StoredItem*> ApplyWindows(const std::vector<const store::StoredItem*>& in,
                                                    Timestamp now) {
   std::vector<const store::StoredItem*> out;
-  std::map<std::pair<int, std::string>, int> shown_per_code;
+  out.reserve(in.size());
+  // Keyed by views into the items (which outlive this call): no key string per item.
+  std::map<std::tuple<int, std::string_view, std::string_view>, int> shown_per_code;
   for (const store::StoredItem* it : in) {
     std::chrono::hours window{0};
     if (!IsWindowed(it->item.kind, &window)) {
       out.push_back(it);
       continue;
     }
-    int& shown = shown_per_code[{static_cast<int>(it->item.kind),
-                                 it->item.code_system + "|" + it->item.code}];
+    int& shown = shown_per_code[{static_cast<int>(it->item.kind), it->item.code_system,
+                                 it->item.code}];
     const bool recent = it->item.clinical_date && *it->item.clinical_date >= now - window;
     if (recent || shown < 3) {
       out.push_back(it);
@@ -143,10 +147,6 @@ std::vector<const store::StoredItem*> ApplyWindows(const std::vector<const store
     }
   }
   return out;
-}
-
-void AppendJsonString(std::string& out, std::string_view s) {
-  out += fhir::WriteJson(fhir::Value::String(std::string(s)));
 }
 
 }  // namespace
@@ -192,15 +192,21 @@ Result<Response> PatientSummary(const InteractionContext& ctx, const Request& re
   }
   std::vector<const store::StoredItem*> shown = ApplyWindows(visible, now);
 
+  // Sized up front: the items' JSON is most of the body, and growing a ~100 KB string by
+  // doubling copied it several times per summary.
+  size_t expected = 256;
+  for (const store::StoredItem* it : shown) expected += it->item.json.size() + 512;
   std::string body;
-  body.reserve(256 + shown.size() * 1024);
+  body.reserve(expected);
   body += R"({"resourceType":"Bundle","type":"searchset","timestamp":)";
-  AppendJsonString(body, FormatInstant(now));
-  body += R"(,"total":)" + std::to_string(shown.size()) + R"(,"entry":[)";
+  fhir::AppendJsonString(body, FormatInstant(now));
+  body += R"(,"total":)";
+  body += std::to_string(shown.size());
+  body += R"(,"entry":[)";
+  event.items.reserve(shown.size());
   bool first = true;
   for (const store::StoredItem* it : shown) {
-    const std::string ref = ItemRef(it->bundle_id, it->ordinal);
-    event.items.push_back(ref);
+    const std::string& ref = event.items.emplace_back(ItemRef(it->bundle_id, it->ordinal));
     const bool uninformed = (it->item.flags & clins::kFlagUninformed) != 0;
     // 未提供 items reach only their sender, and the patient's log must not name them either.
     if ((it->item.flags & (clins::kFlagUninformed | clins::kFlagUndelivered)) != 0) {
@@ -209,15 +215,15 @@ Result<Response> PatientSummary(const InteractionContext& ctx, const Request& re
     if (!first) body += ',';
     first = false;
     body += R"({"fullUrl":)";
-    AppendJsonString(body, "urn:clinshub:item:" + ref);
+    fhir::AppendJsonString(body, "urn:clinshub:item:" + ref);
     body += R"(,"extension":[{"url":")";
     body += kRegistrationExtension;
     body += R"(","extension":[{"url":"institution","valueIdentifier":{"system":")";
     body += kInstitutionSystem;
     body += R"(","value":)";
-    AppendJsonString(body, it->institution);
+    fhir::AppendJsonString(body, it->institution);
     body += R"(}},{"url":"registered","valueInstant":)";
-    AppendJsonString(body, FormatInstant(it->registered));
+    fhir::AppendJsonString(body, FormatInstant(it->registered));
     body += '}';
     if (uninformed) body += R"(,{"url":"uninformed","valueBoolean":true})";
     body += R"(]}],"resource":)";

@@ -1,4 +1,5 @@
 #include "fhir/json.h"
+#include "fhir/json_string.h"
 
 #include <chrono>
 #include <string>
@@ -167,6 +168,18 @@ TEST(JsonTest, LargeInputsReuseAndGrowTheBuffer) {
 TEST(JsonTest, WriterEscapesControlCharactersButNotJapanese) {
   Value v = Value::String(std::string("日本\x01\"\\/", 10));
   EXPECT_EQ(WriteJson(v), "\"日本\\u0001\\\"\\\\/\"");
+}
+
+// The hand-built summary must stay byte-for-byte what the RapidJSON writer produced.
+TEST(JsonTest, AppendJsonStringEscapesEveryByteAsWriteJsonDoes) {
+  std::string all;
+  for (int c = 0; c < 256; ++c) all += static_cast<char>(c);
+  for (const std::string& s : {all, std::string(), std::string("plain"),
+                               std::string("日本\x01\"\\/ tail"), std::string("\n\n")}) {
+    std::string appended = "prefix";
+    AppendJsonString(appended, s);
+    EXPECT_EQ(appended, "prefix" + WriteJson(Value::String(s)));
+  }
 }
 
 }  // namespace

@@ -1,0 +1,43 @@
+// Appending one JSON string literal to text being built by hand. Handlers that assemble a
+// response from pieces of stored JSON (the patient summary) use it instead of building a
+// fhir::Value and running the RapidJSON writer for every string: that cost a node, a writer
+// and two heap strings per value. The escaping is exactly what fhir::WriteJson writes (json_test
+// checks every byte), so responses are byte-for-byte unchanged.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace clinshub::fhir {
+
+// Appends `s` as a quoted JSON string: '"' and '\\' escaped, control characters as \b \f \n \r
+// \t or \u00XX (upper-case hex), every other byte (UTF-8 included) verbatim.
+inline void AppendJsonString(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  out.reserve(out.size() + s.size() + 2);
+  out += '"';
+  size_t run = 0;  // start of the bytes not yet copied: copied in runs, not one by one
+  for (size_t i = 0; i < s.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(s.data() + run, i - run);
+    run = i + 1;
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default: {
+        const char esc[] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
+        out.append(esc, sizeof esc);
+      }
+    }
+  }
+  out.append(s.data() + run, s.size() - run);
+  out += '"';
+}
+
+}  // namespace clinshub::fhir
