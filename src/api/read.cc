@@ -29,7 +29,7 @@ Result<Response> ReadResource(const InteractionContext& ctx, const Request& requ
     response.headers.Set("Last-Modified", HttpDate(current->last_updated));
     return response;
   }
-  return ResourceResponse(200, *current);
+  return ResourceResponse(200, std::move(*current));
 }
 
 }  // namespace clinshub::api

@@ -78,10 +78,10 @@ std::string BaseUrl(const ApiConfig& config, const Request& request) {
   return base;
 }
 
-Response ResourceResponse(int status, const store::ResourceVersion& version) {
+Response ResourceResponse(int status, store::ResourceVersion version) {
   Response response;
   response.status = status;
-  response.body = version.json;
+  response.body = std::move(version.json);
   response.headers.Set("Content-Type", std::string(kFhirJsonContentType));
   response.headers.Set("ETag", WeakETag(version.version));
   response.headers.Set("Last-Modified", HttpDate(version.last_updated));

@@ -30,7 +30,8 @@ std::optional<Timestamp> ParseHttpDate(std::string_view text);
 std::string BaseUrl(const ApiConfig& config, const Request& request);
 
 // 200/201 with the version's JSON, Content-Type, ETag and Last-Modified.
-Response ResourceResponse(int status, const store::ResourceVersion& version);
+// By value: a caller done with the version moves it in and its JSON becomes the body uncopied.
+Response ResourceResponse(int status, store::ResourceVersion version);
 
 // `Prefer: return=representation` asks for the stored resource where the default body is an
 // OperationOutcome (JP-CLINS submissions).

@@ -22,7 +22,7 @@ Result<Response> VreadResource(const InteractionContext& ctx, const Request& req
                          "Version " + std::to_string(*version) + " of " + type + "/" + id +
                              " is a deletion");
   }
-  return ResourceResponse(200, *found);
+  return ResourceResponse(200, std::move(*found));
 }
 
 }  // namespace clinshub::api
