@@ -182,10 +182,12 @@ Status AuthorizeResourceRead(const InteractionContext& ctx, const Request& reque
   Result<store::UnitRecord> unit = ctx.store.FindUnitByBundleId(id);
   if (!unit.ok()) {
     if (unit.status().code() != ErrorCode::kNotFound) return unit.take_status();
-    // No unit (never submitted, or purged): nobody but the operator is told more than that
-    // it is not there, so a former sender gets 404 like everyone else. The operator may still
-    // read a unit-less Bundle (none should exist), audited.
-    if (caller->actor.kind != access::ActorKind::kOperator) {
+    // No unit (never submitted, or purged): an identified institution or the portal is told
+    // only that it is not there, so a former sender gets 404 like everyone else. The operator
+    // may still read a unit-less Bundle (none should exist), audited; an unidentified caller
+    // is refused (401) by the decision below before learning anything.
+    if (caller->actor.kind == access::ActorKind::kInstitution ||
+        caller->actor.kind == access::ActorKind::kPortal) {
       return NotFoundError("Bundle/" + id + " not found");
     }
     store::AuditEvent event = AuditFor(ctx, *caller, access::Action::kManageDirectory, "",
