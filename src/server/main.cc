@@ -281,6 +281,9 @@ int main(int argc, char** argv) {
                     "Pooled database connections for reads")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  serve->add_flag("--fsync-read-audits", config.fsync_read_audits,
+                  "SQLite: fsync every read's audit event before answering (default: written "
+                  "to the WAL, survives kill -9, fsynced within 50 ms; docs/reliability.md)");
   serve->add_option("--threads", config.http.io_threads, "IO threads (0: one per core)")
       ->capture_default_str();
   serve->add_option("--workers", config.http.worker_threads,

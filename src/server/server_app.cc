@@ -74,6 +74,7 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Start(ServerConfig config, spdlog:
   const std::string store_location = config.store.empty() ? config.data_dir : config.store;
   store::OpenStoreOptions store_options;
   store_options.connections = config.store_connections;
+  store_options.fsync_read_audits = config.fsync_read_audits;
   Result<std::unique_ptr<store::Store>> store =
       store::OpenStore(store_location, store_options, *app->clock_);
   if (!store.ok()) return store.take_status();

@@ -21,6 +21,8 @@ struct ServerConfig {
   std::string store;
   // Pooled store connections for reads (the store's writer has one more).
   int store_connections = 4;
+  // SQLite: fsync each read's audit event before answering (store/open_store.h).
+  bool fsync_read_audits = false;
   // Retention (docs/retention.md): the periods and how often the server purges.
   RetentionConfig retention;
   // Plain HTTP must be asked for (tests, local demos); production is TLS, institutions

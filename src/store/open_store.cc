@@ -64,6 +64,7 @@ Result<std::unique_ptr<Store>> OpenStore(const std::string& url_or_path,
   sqlite.path = location->target;
   sqlite.read_connections = options.connections;
   sqlite.ids = options.ids;
+  sqlite.relaxed_read_audit_sync = !options.fsync_read_audits;
   return OpenSqliteStore(sqlite, clock);
 }
 

@@ -36,6 +36,10 @@ struct OpenStoreOptions {
   // Pooled read connections (SQLite: read connections; PostgreSQL: server connections; each
   // backend's writer has one more).
   int connections = 4;
+  // SQLite: fsync every read's audit event before the read answers. Off (the default), a
+  // commit group holding only read audits is written to the WAL without an fsync: it survives
+  // kill -9, and a power loss can lose at most ~50 ms of read audits (docs/reliability.md).
+  bool fsync_read_audits = false;
   // Borrowed id generator for reporting units' Bundles; nullptr: random ids.
   IdGenerator* ids = nullptr;
 };
