@@ -40,6 +40,12 @@ void Statement::BindText(int index, std::string_view text) {
   if (bind_rc_ == SQLITE_OK) bind_rc_ = rc;
 }
 
+void Statement::BindBlob(int index, std::string_view bytes) {
+  int rc = sqlite3_bind_blob(stmt_, index, bytes.data(), static_cast<int>(bytes.size()),
+                             SQLITE_TRANSIENT);
+  if (bind_rc_ == SQLITE_OK) bind_rc_ = rc;
+}
+
 void Statement::BindInt64(int index, int64_t value) {
   int rc = sqlite3_bind_int64(stmt_, index, value);
   if (bind_rc_ == SQLITE_OK) bind_rc_ = rc;
@@ -72,6 +78,13 @@ std::string Statement::ColumnText(int column) const {
   const unsigned char* text = sqlite3_column_text(stmt_, column);
   if (text == nullptr) return {};
   return std::string(reinterpret_cast<const char*>(text), sqlite3_column_bytes(stmt_, column));
+}
+
+std::string_view Statement::ColumnBytes(int column) const {
+  // sqlite3_column_blob first, then _bytes: the documented order that converts nothing.
+  const void* data = sqlite3_column_blob(stmt_, column);
+  if (data == nullptr) return {};
+  return std::string_view(static_cast<const char*>(data), sqlite3_column_bytes(stmt_, column));
 }
 
 bool Statement::ColumnIsNull(int column) const {

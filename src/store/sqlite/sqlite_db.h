@@ -33,6 +33,7 @@ class Statement {
   // Binding failures are programming errors (bad index, misuse); the first is kept and
   // reported by the next Step(), so call sites stay linear.
   void BindText(int index, std::string_view text);
+  void BindBlob(int index, std::string_view bytes);
   void BindInt64(int index, int64_t value);
   void BindNull(int index);
 
@@ -43,6 +44,9 @@ class Statement {
 
   int64_t ColumnInt64(int column) const;
   std::string ColumnText(int column) const;
+  // The column's bytes as stored (TEXT or BLOB, no conversion); valid until the next Step or
+  // Reset.
+  std::string_view ColumnBytes(int column) const;
   bool ColumnIsNull(int column) const;
 
   // Resets and clears bindings. An un-reset read statement would keep its read snapshot

@@ -16,6 +16,7 @@
 
 #include "fhir/json.h"
 #include "store/meta.h"
+#include "store/sqlite/json_codec.h"
 #include "store/sqlite/public_health_sqlite.h"
 #include "store/sqlite/purge_sqlite.h"
 #include "store/sqlite/records_sqlite.h"
@@ -27,7 +28,9 @@ namespace clinshub::store {
 
 namespace {
 
+using sqlite::CompressJson;
 using sqlite::Connection;
+using sqlite::DecodeStoredJson;
 using sqlite::ScopedReset;
 using sqlite::Statement;
 
@@ -41,14 +44,22 @@ std::string Name(const std::string& type, const std::string& id) { return type +
 using sqlite::FromMicros;
 using sqlite::ToMicros;
 
-ResourceVersion RowToVersion(const Statement& s, const std::string& type, const std::string& id) {
+// Every read of resource_version.content goes through here, so old plain-text rows and
+// zstd-compressed ones (json_codec.h) read alike.
+Result<ResourceVersion> RowToVersion(const Statement& s, const std::string& type,
+                                     const std::string& id) {
   ResourceVersion v;
   v.type = type;
   v.id = id;
   v.version = s.ColumnInt64(0);
   v.last_updated = FromMicros(s.ColumnInt64(1));
   v.deleted = s.ColumnInt64(2) != 0;
-  if (!v.deleted) v.json = s.ColumnText(3);
+  if (!v.deleted) {
+    const std::string_view stored = s.ColumnBytes(3);
+    Result<std::string> json = DecodeStoredJson(stored.data(), stored.size());
+    if (!json.ok()) return json.take_status();
+    v.json = std::move(*json);
+  }
   return v;
 }
 
@@ -398,13 +409,15 @@ class SqliteStore final : public Store {
     Result<bool> row = s.Step();
     if (!row.ok()) return row.take_status();
     if (!*row) return NotFoundError(Name(type, id) + " not found");
-    ResourceVersion v = RowToVersion(s, type, id);
+    Result<ResourceVersion> read = RowToVersion(s, type, id);
+    if (!read.ok()) return read.take_status();
+    ResourceVersion& v = *read;
     if (v.deleted) {
       return Status::Error(ErrorCode::kGone, "deleted",
                            Name(type, id) + " was deleted (version " +
                                std::to_string(v.version) + ")");
     }
-    return v;
+    return read;
   }
 
   Result<ResourceVersion> ReadVersion(const std::string& type, const std::string& id,
@@ -437,7 +450,9 @@ class SqliteStore final : public Store {
       Result<bool> row = s.Step();
       if (!row.ok()) return row.take_status();
       if (!*row) break;
-      versions.push_back(RowToVersion(s, type, id));
+      Result<ResourceVersion> v = RowToVersion(s, type, id);
+      if (!v.ok()) return v.take_status();
+      versions.push_back(std::move(*v));
     }
     if (versions.empty()) return NotFoundError(Name(type, id) + " not found");
     versions.resize(std::min(versions.size(), limit));
@@ -1222,7 +1237,8 @@ class SqliteStore final : public Store {
       s.BindInt64(4, ToMicros(v.last_updated));
       s.BindInt64(5, v.deleted ? 1 : 0);
       if (json.has_value()) {
-        s.BindText(6, *json);
+        // Compressed (json_codec.h): the stored Bundle is most of the database (issue 7).
+        s.BindBlob(6, CompressJson(*json));
       } else {
         s.BindNull(6);
       }

@@ -1,0 +1,75 @@
+#include "store/sqlite/json_codec.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace clinshub::store::sqlite {
+namespace {
+
+std::string SampleBundle() {
+  std::string json = R"({"resourceType":"Bundle","id":"b1","meta":{"versionId":"1"},"entry":[)";
+  for (int i = 0; i < 50; ++i) {
+    if (i > 0) json += ',';
+    json += R"({"resource":{"resourceType":"Observation","id":"o)" + std::to_string(i) +
+            R"(","code":{"text":"体温"},"valueQuantity":{"value":36.5,"unit":"Cel"}}})";
+  }
+  json += "]}";
+  return json;
+}
+
+TEST(JsonCodecTest, RoundTripIsSmallerAndExact) {
+  const std::string json = SampleBundle();
+  const std::string stored = CompressJson(json);
+  EXPECT_LT(stored.size(), json.size() / 2);
+  EXPECT_TRUE(IsCompressedJson(stored.data(), stored.size()));
+  Result<std::string> back = DecodeStoredJson(stored.data(), stored.size());
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(*back, json);
+}
+
+TEST(JsonCodecTest, OldPlainRowsReadAsTheyAre) {
+  const std::string json = SampleBundle();
+  EXPECT_FALSE(IsCompressedJson(json.data(), json.size()));
+  Result<std::string> back = DecodeStoredJson(json.data(), json.size());
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(*back, json);
+  // Shorter than the magic: plain too.
+  Result<std::string> tiny = DecodeStoredJson("{}", 2);
+  ASSERT_TRUE(tiny.ok());
+  EXPECT_EQ(*tiny, "{}");
+}
+
+TEST(JsonCodecTest, Empty) {
+  const std::string stored = CompressJson("");
+  Result<std::string> back = DecodeStoredJson(stored.data(), stored.size());
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(*back, "");
+  Result<std::string> none = DecodeStoredJson(nullptr, 0);
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(*none, "");
+}
+
+TEST(JsonCodecTest, CorruptFrameIsInternalNotACrash) {
+  const std::string json = SampleBundle();
+  const std::string stored = CompressJson(json);
+  // Truncated body.
+  std::string cut = stored.substr(0, stored.size() / 2);
+  Result<std::string> r1 = DecodeStoredJson(cut.data(), cut.size());
+  ASSERT_FALSE(r1.ok());
+  EXPECT_EQ(r1.status().code(), ErrorCode::kInternal);
+  // Flipped bytes in the compressed body.
+  std::string flipped = stored;
+  for (size_t i = stored.size() / 2; i < stored.size(); ++i) flipped[i] = static_cast<char>(~flipped[i]);
+  Result<std::string> r2 = DecodeStoredJson(flipped.data(), flipped.size());
+  ASSERT_FALSE(r2.ok());
+  EXPECT_EQ(r2.status().code(), ErrorCode::kInternal);
+  // Only the magic, no header.
+  const std::string magic("\x28\xB5\x2F\xFD", 4);
+  Result<std::string> r3 = DecodeStoredJson(magic.data(), magic.size());
+  ASSERT_FALSE(r3.ok());
+  EXPECT_EQ(r3.status().code(), ErrorCode::kInternal);
+}
+
+}  // namespace
+}  // namespace clinshub::store::sqlite
