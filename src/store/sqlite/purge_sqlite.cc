@@ -8,54 +8,13 @@
 #include <string>
 
 #include "clins/items.h"
+#include "store/retention_cutoffs.h"
 #include "store/sqlite/rows.h"
 
 namespace clinshub::store::sqlite {
 namespace {
 
-// Cutoff instants (µs since epoch): a row whose reference instant is <= its cutoff expired.
-struct Cutoffs {
-  int64_t item[7] = {};      // by ItemKind 1..6 (index 0 unused)
-  int64_t item_lts[7] = {};  // the same for LTS-flagged items
-  int64_t unit_min_item = 0; // 6-information units: the shortest item period
-  int64_t checkup = 0;
-  int64_t discharge = 0;
-  int64_t referral_retrieved = 0;
-  int64_t referral_unretrieved = 0;
-  int64_t superseded = 0;
-  int64_t consent = 0;
-};
-
-int64_t Before(Timestamp now, std::chrono::hours period) {
-  return ToMicros(now) - std::chrono::duration_cast<std::chrono::microseconds>(period).count();
-}
-
-Cutoffs ComputeCutoffs(const RetentionPolicy& p, Timestamp now) {
-  using clins::ItemKind;
-  Cutoffs c;
-  std::chrono::hours period[7] = {};
-  period[static_cast<int>(ItemKind::kCondition)] = p.conditions;
-  period[static_cast<int>(ItemKind::kAllergy)] = p.allergies;
-  period[static_cast<int>(ItemKind::kDrugContraindication)] = p.allergies;
-  period[static_cast<int>(ItemKind::kLabResult)] = p.labs;
-  period[static_cast<int>(ItemKind::kInfection)] = p.infections;
-  period[static_cast<int>(ItemKind::kPrescription)] = p.prescriptions;
-  std::chrono::hours shortest = period[1];
-  for (int k = 1; k <= 6; ++k) {
-    c.item[k] = Before(now, period[k]);
-    // LTS (長期保存) keeps an item longer, never shorter than its kind's own period.
-    c.item_lts[k] = Before(now, std::max(period[k], p.long_term));
-    shortest = std::min(shortest, period[k]);
-  }
-  c.unit_min_item = Before(now, shortest);
-  c.checkup = Before(now, p.checkups);
-  c.discharge = Before(now, p.discharge_summaries);
-  c.referral_retrieved = Before(now, p.referral_after_retrieval);
-  c.referral_unretrieved = Before(now, p.referral_unretrieved);
-  c.superseded = Before(now, p.superseded_versions);
-  c.consent = Before(now, p.consents);
-  return c;
-}
+using Cutoffs = RetentionCutoffs;
 
 // "This item row expired", for statements whose parameters ?1..?6 are the cutoffs of item
 // kinds 1..6 and ?7..?12 the same for LTS-flagged items (flags bit 4). Unknown kinds never
@@ -447,7 +406,7 @@ Status Step(Connection& db, PurgeState& st) {
 Result<PurgeReport> PurgeExpired(const RetentionPolicy& policy, Timestamp now, bool dry_run,
                                  const RunOnWriter& run, PurgeWindows windows) {
   PurgeState st;
-  st.cut = ComputeCutoffs(policy, now);
+  st.cut = ComputeRetentionCutoffs(policy, now);
   st.dry_run = dry_run;
   st.windows = windows;
   while (st.phase != Phase::kDone) {
