@@ -25,6 +25,13 @@ struct RetentionCutoffs {
   int64_t consent = 0;
 };
 
+// How much one purge transaction examines, so a purge never holds the writer for long.
+struct PurgeWindows {
+  int items = 5000;     // item rows examined per transaction
+  int units = 500;      // units examined per transaction (each may own tens of rows)
+  int consents = 5000;  // consent rows examined per transaction
+};
+
 RetentionCutoffs ComputeRetentionCutoffs(const RetentionPolicy& policy, Timestamp now);
 
 }  // namespace clinshub::store

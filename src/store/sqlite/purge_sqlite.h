@@ -36,6 +36,7 @@
 #include "common/clock.h"
 #include "common/result.h"
 #include "store/records.h"
+#include "store/retention_cutoffs.h"
 #include "store/sqlite/sqlite_db.h"
 
 namespace clinshub::store::sqlite {
@@ -47,11 +48,7 @@ using PurgeStep = std::function<Status(Connection& writer)>;
 // Runs `step` on the writer connection (the writer thread) and returns its status.
 using RunOnWriter = std::function<Status(PurgeStep step)>;
 
-struct PurgeWindows {
-  int items = 5000;     // item rows examined per transaction
-  int units = 500;      // units examined per transaction (each may own tens of rows)
-  int consents = 5000;  // consent rows examined per transaction
-};
+using store::PurgeWindows;  // retention_cutoffs.h: the same windows on every backend
 
 Result<PurgeReport> PurgeExpired(const RetentionPolicy& policy, Timestamp now, bool dry_run,
                                  const RunOnWriter& run, PurgeWindows windows = {});
