@@ -13,6 +13,7 @@
 #include "api/resource_response.h"
 #include "api/search_params.h"
 #include "fhir/json.h"
+#include "fhir/json_string.h"
 
 namespace clinshub::api {
 namespace {
@@ -178,7 +179,7 @@ Result<Response> SearchDocuments(const InteractionContext& ctx, const Request& r
 
   const std::string base = BaseUrl(ctx.config, request);
   std::string body = R"({"resourceType":"Bundle","type":"searchset","timestamp":)" +
-                     fhir::WriteJson(fhir::Value::String(FormatInstant(ctx.clock.Now()))) +
+                     fhir::JsonString(FormatInstant(ctx.clock.Now())) +
                      R"(,"total":)" + std::to_string(documents.size()) + R"(,"entry":[)";
   bool first = true;
   for (const Document& d : documents) {
@@ -186,7 +187,7 @@ Result<Response> SearchDocuments(const InteractionContext& ctx, const Request& r
     if (!first) body += ',';
     first = false;
     body += R"({"fullUrl":)" +
-            fhir::WriteJson(fhir::Value::String(base + "/Bundle/" + d.unit.bundle_id)) +
+            fhir::JsonString(base + "/Bundle/" + d.unit.bundle_id) +
             R"(,"resource":)" + d.json + R"(,"search":{"mode":"match"}})";
   }
   if (!query->ignored.empty()) {

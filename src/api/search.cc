@@ -12,6 +12,7 @@
 #include "api/search_params.h"
 #include "clins/items.h"
 #include "fhir/json.h"
+#include "fhir/json_string.h"
 
 namespace clinshub::api {
 namespace {
@@ -21,9 +22,7 @@ constexpr char kRegistrationExtension[] =
 constexpr char kInstitutionSystem[] =
     "http://jpfhir.jp/fhir/core/IdSystem/insurance-medical-institution-no";
 
-std::string JsonString(std::string_view s) {
-  return fhir::WriteJson(fhir::Value::String(std::string(s)));
-}
+using fhir::JsonString;
 
 std::string PercentEncode(std::string_view s) {
   static constexpr char kHex[] = "0123456789ABCDEF";

@@ -40,4 +40,11 @@ inline void AppendJsonString(std::string& out, std::string_view s) {
   out += '"';
 }
 
+// `s` as a quoted JSON string (AppendJsonString into a new string).
+inline std::string JsonString(std::string_view s) {
+  std::string out;
+  AppendJsonString(out, s);
+  return out;
+}
+
 }  // namespace clinshub::fhir
