@@ -54,12 +54,17 @@ void Setup(const benchmark::State& state) {
 
 void Teardown(const benchmark::State& state) {
   const StoreStats stats = run->store->Stats();
-  std::fprintf(stderr, "  [%d threads] %llu batches in %llu transactions (%.1f per fsync)\n",
+  std::fprintf(stderr,
+               "  [%d threads] %llu batches in %llu transactions, %llu fsyncs (%.1f per fsync), "
+               "%.1f log pages per batch\n",
                state.threads(), static_cast<unsigned long long>(stats.batches_committed),
                static_cast<unsigned long long>(stats.transactions),
-               stats.transactions == 0
+               static_cast<unsigned long long>(stats.syncs),
+               stats.syncs == 0 ? 0.0
+                                : static_cast<double>(stats.batches_committed) / stats.syncs,
+               stats.batches_committed == 0
                    ? 0.0
-                   : static_cast<double>(stats.batches_committed) / stats.transactions);
+                   : static_cast<double>(stats.pages_written) / stats.batches_committed);
   run->store.reset();
   std::error_code ec;
   std::filesystem::remove_all(run->dir, ec);

@@ -473,7 +473,9 @@ HttpServer::HttpServer(HttpServerConfig config, api::HttpService& service,
                        api::Metrics& metrics, spdlog::logger& logger) {
   unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   if (config.io_threads <= 0) config.io_threads = static_cast<int>(cores);
-  if (config.worker_threads <= 0) config.worker_threads = static_cast<int>(4 * cores);
+  // Handlers block on durable commits (an fsync away): enough of them to keep the store's
+  // group commits full while others wait.
+  if (config.worker_threads <= 0) config.worker_threads = static_cast<int>(16 * cores);
   if (config.max_in_flight_requests == 0) {
     config.max_in_flight_requests = 64 * static_cast<size_t>(config.worker_threads);
   }

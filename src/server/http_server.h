@@ -34,7 +34,7 @@ struct HttpServerConfig {
   std::string bind_address = "127.0.0.1";
   uint16_t port = 8080;  // 0: any free port; see HttpServer::port()
   int io_threads = 0;      // 0: one per core
-  int worker_threads = 0;  // 0: four per core
+  int worker_threads = 0;  // 0: sixteen per core
   size_t max_body_bytes = 10 * 1024 * 1024;  // the service's 10 MB submission limit
   size_t max_header_bytes = 16 * 1024;
   size_t max_url_bytes = 8 * 1024;

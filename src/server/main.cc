@@ -287,7 +287,7 @@ int main(int argc, char** argv) {
   serve->add_option("--threads", config.http.io_threads, "IO threads (0: one per core)")
       ->capture_default_str();
   serve->add_option("--workers", config.http.worker_threads,
-                    "Request handler threads (0: four per core)")
+                    "Request handler threads (0: sixteen per core)")
       ->capture_default_str();
   serve->add_option("--max-connections", config.http.max_connections,
                     "Open connections; beyond it new ones get 503 + Retry-After")

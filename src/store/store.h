@@ -107,7 +107,11 @@ struct CommitResult {
 struct StoreStats {
   uint64_t batches_committed = 0;  // Commit() calls that succeeded
   uint64_t batches_failed = 0;     // Commit() calls that returned an error
-  uint64_t transactions = 0;       // durable transactions (one fsync each) that carried them
+  uint64_t transactions = 0;       // transactions that carried them
+  uint64_t syncs = 0;              // fsyncs that made those transactions durable (0: the
+                                   // backend does not count them separately)
+  uint64_t pages_written = 0;      // database pages the commits wrote to the log (SQLite: WAL
+                                   // frames), for write amplification; 0 if not counted
 };
 
 class Store {

@@ -57,10 +57,19 @@ Result<std::string> DecodeStoredJson(const void* data, size_t size) {
   if (!IsCompressedJson(data, size)) {
     return std::string(static_cast<const char*>(data == nullptr ? "" : data), size);
   }
-  const unsigned long long decoded = ZSTD_getFrameContentSize(data, size);
-  if (decoded == ZSTD_CONTENTSIZE_ERROR || decoded == ZSTD_CONTENTSIZE_UNKNOWN ||
-      decoded > kMaxDecodedSize) {
-    return InternalError("stored resource JSON: damaged zstd frame header");
+  // Every frame's content size: a stored value may be several frames back to back (a small
+  // head rendered by the writer, the caller's frame of the rest: sqlite_store.cc).
+  unsigned long long decoded = 0;
+  const char* const bytes = static_cast<const char*>(data);
+  for (size_t at = 0; at < size;) {
+    const size_t frame = ZSTD_findFrameCompressedSize(bytes + at, size - at);
+    const unsigned long long content = ZSTD_getFrameContentSize(bytes + at, size - at);
+    if (ZSTD_isError(frame) || content == ZSTD_CONTENTSIZE_ERROR ||
+        content == ZSTD_CONTENTSIZE_UNKNOWN || content > kMaxDecodedSize - decoded) {
+      return InternalError("stored resource JSON: damaged zstd frame header");
+    }
+    decoded += content;
+    at += frame;
   }
   std::string out;
   out.resize(static_cast<size_t>(decoded));

@@ -23,7 +23,8 @@ std::string CompressJson(std::string_view json);
 // True if `data` starts with the zstd frame magic, i.e. was written by CompressJson.
 bool IsCompressedJson(const void* data, size_t size);
 
-// The JSON of a stored value: decompressed if it is a zstd frame, else the bytes as they are
+// The JSON of a stored value: decompressed if it starts with a zstd frame (several frames
+// back to back decode as their concatenation), else the bytes as they are
 // (an old plain-text row). A damaged frame is kInternal (the store wrote it, so it is not the
 // caller's fault), never a crash or a partial document.
 Result<std::string> DecodeStoredJson(const void* data, size_t size);

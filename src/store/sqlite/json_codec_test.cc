@@ -50,6 +50,27 @@ TEST(JsonCodecTest, Empty) {
   EXPECT_EQ(*none, "");
 }
 
+// The store writes a small head frame (the writer's part) followed by the caller's frame of
+// the rest; the two read back as one document.
+TEST(JsonCodecTest, ConcatenatedFramesDecodeAsOneDocument) {
+  const std::string json = SampleBundle();
+  const size_t cut = 40;
+  const std::string stored = CompressJson(json.substr(0, cut)) + CompressJson(json.substr(cut));
+  Result<std::string> back = DecodeStoredJson(stored.data(), stored.size());
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(*back, json);
+  // A second frame cut short is damage, not a shorter document.
+  const std::string truncated = stored.substr(0, stored.size() - 3);
+  Result<std::string> bad = DecodeStoredJson(truncated.data(), truncated.size());
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), ErrorCode::kInternal);
+  // Bytes after the last frame that are not a frame: damage too.
+  const std::string trailing = stored + "{}";
+  Result<std::string> junk = DecodeStoredJson(trailing.data(), trailing.size());
+  ASSERT_FALSE(junk.ok());
+  EXPECT_EQ(junk.status().code(), ErrorCode::kInternal);
+}
+
 TEST(JsonCodecTest, CorruptFrameIsInternalNotACrash) {
   const std::string json = SampleBundle();
   const std::string stored = CompressJson(json);

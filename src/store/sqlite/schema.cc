@@ -242,12 +242,23 @@ DROP INDEX IF EXISTS unit_addressee;
 DROP INDEX IF EXISTS item_summary;
 )sql";
 
+// Version 6: an item's JSON is a slice of its unit's stored Bundle (json_at, json_len: byte
+// offset and length in the Bundle version's JSON) instead of a second copy in item.json,
+// which is then ''. The copies were ~0.5x of the submitted JSON on disk and, at ~2.4 KB each,
+// spilled into an overflow page apiece, so every submission wrote ~6 more pages (issue 7).
+// Rows written before keep their own JSON (json_at NULL) and read as before.
+constexpr const char* kItemSlices = R"sql(
+ALTER TABLE item ADD COLUMN json_at INTEGER;
+ALTER TABLE item ADD COLUMN json_len INTEGER;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "resource versions and current-version index", kResourceVersions},
     {2, "reporting units and their per-person items", kReportingUnits},
     {3, "institution directory, roster, consent, referral consent, audit", kHubRecords},
     {4, "public health: notifications, their outbox, export jobs", kPublicHealth},
     {5, "drop the unread indexes unit_addressee and item_summary", kDropUnusedIndexes},
+    {6, "items as slices of their unit's stored Bundle", kItemSlices},
 };
 
 constexpr const char* kCreateMigrationsTable = R"sql(

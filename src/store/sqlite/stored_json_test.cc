@@ -98,5 +98,70 @@ TEST_F(StoredJsonTest, NewRowsAreCompressedAndOldPlainRowsStayReadable) {
   EXPECT_EQ((*store)->History("Patient", "p1", 10).status().code(), ErrorCode::kInternal);
 }
 
+// A unit whose two items are its Bundle's entries, as submissions make them.
+PutUnit TwoEntryUnit(const std::string& tag) {
+  PutUnit u;
+  u.key = UnitKey{"person-1", "http://jpfhir.jp/fhir/clins/bundle-identifier", "1311234567^2025^A"};
+  u.institution = "1311234567";
+  u.kind = "Condition";
+  u.content_hash = "hash-" + tag;
+  std::string entries;
+  for (int i = 0; i < 2; ++i) {
+    const std::string resource = R"({"resourceType":"Condition","id":"c)" + std::to_string(i) +
+                                 R"(","note":[{"text":")" + tag + R"("}]})";
+    Item item;
+    item.kind = ItemKind::kCondition;
+    item.resource_type = "Condition";
+    item.code = tag + "-" + std::to_string(i);
+    item.json = resource;
+    u.items.push_back(item);
+    entries += std::string(i > 0 ? "," : "") + R"({"fullUrl":"urn:uuid:)" + std::to_string(i) +
+               R"(","resource":)" + resource + "}";
+  }
+  Result<fhir::Value> bundle = fhir::ParseJson(
+      R"({"resourceType":"Bundle","type":"collection","entry":[)" + entries + "]}");
+  EXPECT_TRUE(bundle.ok());
+  u.bundle = std::move(*bundle);
+  return u;
+}
+
+// Issue 7: items are not stored twice. A unit's items point into its stored Bundle (item.json
+// is empty, json_at/json_len set) and read back byte for byte; a row written before (its own
+// JSON, no span) still reads; a span outside its Bundle is the store's fault, not a crash.
+TEST_F(StoredJsonTest, ItemsAreSlicesOfTheirStoredBundle) {
+  SqliteOptions options;
+  options.path = dir_;
+  Result<std::unique_ptr<Store>> store = OpenSqliteStore(options, clock_);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  const std::string file = SqliteDatabaseFile(dir_);
+  WriteBatch batch;
+  batch.ops.push_back(TwoEntryUnit("first"));
+  ASSERT_TRUE((*store)->Commit(std::move(batch)).ok());
+  EXPECT_EQ(Row(file, "SELECT count(*) FROM item WHERE json = '' AND json_at > 0 AND json_len > 0"),
+            (std::vector<std::string>{"2"}));
+
+  Result<std::vector<StoredItem>> items = (*store)->ListItems("person-1");
+  ASSERT_TRUE(items.ok()) << items.status().ToString();
+  ASSERT_EQ(items->size(), 2u);
+  for (const StoredItem& i : *items) {
+    EXPECT_EQ(i.item.json, R"({"resourceType":"Condition","id":"c)" +
+                               std::to_string(i.ordinal) + R"(","note":[{"text":"first"}]})");
+  }
+
+  // A row as an older release wrote it: its own JSON and no span.
+  Exec(file, "UPDATE item SET json = '{\"resourceType\":\"Condition\",\"id\":\"old\"}',"
+             " json_at = NULL, json_len = NULL WHERE ordinal = 0");
+  items = (*store)->ListItems("person-1");
+  ASSERT_TRUE(items.ok()) << items.status().ToString();
+  ASSERT_EQ(items->size(), 2u);
+  for (const StoredItem& i : *items) {
+    if (i.ordinal == 0) EXPECT_EQ(i.item.json, R"({"resourceType":"Condition","id":"old"})");
+    if (i.ordinal == 1) EXPECT_NE(i.item.json.find("first"), std::string::npos);
+  }
+
+  Exec(file, "UPDATE item SET json_at = 1000000 WHERE ordinal = 1");
+  EXPECT_EQ((*store)->ListItems("person-1").status().code(), ErrorCode::kInternal);
+}
+
 }  // namespace
 }  // namespace clinshub::store
