@@ -46,7 +46,8 @@ Api::Api(ApiConfig config, store::Store& store, const Clock& clock, IdGenerator&
       metrics_(metrics),
       logger_(logger),
       page_cache_(clock, PageCache::Options{}),
-      ctx_{store_, clock_, ids_, metrics_, config_, router_, page_cache_} {
+      item_cache_(config_.item_cache_bytes, &RenderSummaryEntry),
+      ctx_{store_, clock_, ids_, metrics_, config_, router_, page_cache_, item_cache_} {
   auto add = [this](std::string method, std::string pattern, std::string interaction,
                     std::set<std::string> types, bool fhir, Fn fn) {
     router_.Add(RouteSpec{std::move(method), std::move(pattern), std::move(interaction),

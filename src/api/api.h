@@ -13,6 +13,7 @@
 #include "api/api_config.h"
 #include "api/http_service.h"
 #include "api/interactions.h"
+#include "api/item_cache.h"
 #include "api/metrics.h"
 #include "api/router.h"
 #include "api/timed_store.h"
@@ -48,6 +49,7 @@ class Api final : public HttpService {
   spdlog::logger& logger_;
   Router router_;
   PageCache page_cache_;
+  ItemCache item_cache_;
   InteractionContext ctx_;
 };
 

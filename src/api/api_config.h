@@ -31,6 +31,9 @@ struct ApiConfig {
   // Where the minister's export runner writes its NDJSON files (src/publichealth); the
   // operator downloads them from GET /$export-file/{job}/{file}. Empty: exports are off.
   std::string export_dir;
+  // Memory for the persons' items kept rendered for $summary (item_cache.h); 0 turns the
+  // cache off. ~100 KB per person with ~35 items.
+  size_t item_cache_bytes = 256ull << 20;
   // Transport facts the CapabilityStatement reports (it must tell the truth).
   bool tls = false;
   bool client_certificates_required = false;

@@ -5,6 +5,7 @@
 
 #include "api/api_config.h"
 #include "api/http_types.h"
+#include "api/item_cache.h"
 #include "api/metrics.h"
 #include "api/page_cache.h"
 #include "api/router.h"
@@ -24,6 +25,7 @@ struct InteractionContext {
   const ApiConfig& config;
   const Router& router;
   PageCache& page_cache;  // search snapshots for stable paging (search.cc)
+  ItemCache& item_cache;  // persons' current items, rendered for $summary (summary.cc)
 };
 
 Result<Response> Capabilities(const InteractionContext& ctx, const Request& request);
@@ -53,6 +55,9 @@ Result<Response> SearchConsents(const InteractionContext& ctx, const Request& re
 Result<Response> ReferralInbox(const InteractionContext& ctx, const Request& request);
 Result<Response> ReferralConsent(const InteractionContext& ctx, const Request& request);
 Result<Response> PatientSummary(const InteractionContext& ctx, const Request& request);
+// A person's item as its $summary Bundle.entry (what ItemCache keeps); *json_at is where the
+// item's resource JSON starts in it.
+std::string RenderSummaryEntry(const store::StoredItem& item, size_t* json_at);
 Result<Response> SearchAuditEvents(const InteractionContext& ctx, const Request& request);
 // FHIR search on Condition, AllergyIntolerance, Observation, MedicationRequest for one patient
 // (search.cc) and a patient's documents (documents.cc).

@@ -10,6 +10,7 @@
 
 #include "api/access_gate.h"
 #include "api/interactions.h"
+#include "api/item_cache.h"
 #include "api/resource_response.h"
 #include "clins/items.h"
 #include "fhir/json_string.h"
@@ -126,23 +127,23 @@ bool IsWindowed(clins::ItemKind kind, std::chrono::hours* window) {
 }
 
 // Keeps the items a viewer is shown (items arrive newest clinical date first within a kind).
-std::vector<const store::StoredItem*> ApplyWindows(const std::vector<const store::StoredItem*>& in,
-                                                   Timestamp now) {
-  std::vector<const store::StoredItem*> out;
+std::vector<const ItemCache::CachedItem*> ApplyWindows(
+    const std::vector<const ItemCache::CachedItem*>& in, Timestamp now) {
+  std::vector<const ItemCache::CachedItem*> out;
   out.reserve(in.size());
   // Keyed by views into the items (which outlive this call): no key string per item.
   std::map<std::tuple<int, std::string_view, std::string_view>, int> shown_per_code;
-  for (const store::StoredItem* it : in) {
+  for (const ItemCache::CachedItem* c : in) {
+    const clins::Item& item = c->stored.item;
     std::chrono::hours window{0};
-    if (!IsWindowed(it->item.kind, &window)) {
-      out.push_back(it);
+    if (!IsWindowed(item.kind, &window)) {
+      out.push_back(c);
       continue;
     }
-    int& shown = shown_per_code[{static_cast<int>(it->item.kind), it->item.code_system,
-                                 it->item.code}];
-    const bool recent = it->item.clinical_date && *it->item.clinical_date >= now - window;
+    int& shown = shown_per_code[{static_cast<int>(item.kind), item.code_system, item.code}];
+    const bool recent = item.clinical_date && *item.clinical_date >= now - window;
     if (recent || shown < 3) {
-      out.push_back(it);
+      out.push_back(c);
       ++shown;
     }
   }
@@ -150,6 +151,31 @@ std::vector<const store::StoredItem*> ApplyWindows(const std::vector<const store
 }
 
 }  // namespace
+
+std::string RenderSummaryEntry(const store::StoredItem& it, size_t* json_at) {
+  const bool uninformed = (it.item.flags & clins::kFlagUninformed) != 0;
+  std::string entry;
+  entry.reserve(it.item.json.size() + 512);
+  entry += R"({"fullUrl":)";
+  fhir::AppendJsonString(entry, "urn:clinshub:item:" + ItemRef(it.bundle_id, it.ordinal));
+  entry += R"(,"extension":[{"url":")";
+  entry += kRegistrationExtension;
+  entry += R"(","extension":[{"url":"institution","valueIdentifier":{"system":")";
+  entry += kInstitutionSystem;
+  entry += R"(","value":)";
+  fhir::AppendJsonString(entry, it.institution);
+  entry += R"(}},{"url":"registered","valueInstant":)";
+  fhir::AppendJsonString(entry, FormatInstant(it.registered));
+  entry += '}';
+  // Institutions see the 未告知 mark; the patient never sees such an item at all
+  // (ItemVisibility), so the entry is the same for every viewer who sees it.
+  if (uninformed) entry += R"(,{"url":"uninformed","valueBoolean":true})";
+  entry += R"(]}],"resource":)";
+  *json_at = entry.size();
+  entry += it.item.json;
+  entry += R"(,"search":{"mode":"match"}})";
+  return entry;
+}
 
 Result<Response> PatientSummary(const InteractionContext& ctx, const Request& request) {
   Result<Caller> caller = IdentifyCaller(ctx, request);
@@ -172,30 +198,30 @@ Result<Response> PatientSummary(const InteractionContext& ctx, const Request& re
   CLINSHUB_RETURN_IF_ERROR(
       Authorize(ctx, *caller, access::Action::kReadPatientData, facts, event));
 
-  Result<std::vector<store::StoredItem>> items = ctx.store.ListItems(patient->person_key());
+  Result<ItemCache::Items> items = ctx.item_cache.Get(ctx.store, patient->person_key());
   if (!items.ok()) return items.take_status();
   const Timestamp now = ctx.clock.Now();
 
-  std::vector<const store::StoredItem*> visible;
-  visible.reserve(items->size());
-  for (const store::StoredItem& it : *items) {
-    access::Visibility v = access::ItemVisibility(caller->actor, it.item.flags, it.institution);
+  std::vector<const ItemCache::CachedItem*> visible;
+  visible.reserve((*items)->size());
+  for (const ItemCache::CachedItem& c : **items) {
+    const clins::Item& item = c.stored.item;
+    access::Visibility v = access::ItemVisibility(caller->actor, item.flags, c.stored.institution);
     if (v == access::Visibility::kHidden) continue;
     if (!query->kinds.empty() &&
-        std::find(query->kinds.begin(), query->kinds.end(), it.item.kind) == query->kinds.end()) {
+        std::find(query->kinds.begin(), query->kinds.end(), item.kind) == query->kinds.end()) {
       continue;
     }
     bool dated_ok = true;
-    for (const DateFilter& f : query->dates) dated_ok = dated_ok && Matches(f, it.item.clinical_date);
+    for (const DateFilter& f : query->dates) dated_ok = dated_ok && Matches(f, item.clinical_date);
     if (!dated_ok) continue;
-    visible.push_back(&it);
+    visible.push_back(&c);
   }
-  std::vector<const store::StoredItem*> shown = ApplyWindows(visible, now);
+  std::vector<const ItemCache::CachedItem*> shown = ApplyWindows(visible, now);
 
-  // Sized up front: the items' JSON is most of the body, and growing a ~100 KB string by
-  // doubling copied it several times per summary.
+  // Sized up front: the entries are nearly all of the body.
   size_t expected = 256;
-  for (const store::StoredItem* it : shown) expected += it->item.json.size() + 512;
+  for (const ItemCache::CachedItem* c : shown) expected += c->entry.size() + 1;
   std::string body;
   body.reserve(expected);
   body += R"({"resourceType":"Bundle","type":"searchset","timestamp":)";
@@ -205,30 +231,15 @@ Result<Response> PatientSummary(const InteractionContext& ctx, const Request& re
   body += R"(,"entry":[)";
   event.items.reserve(shown.size());
   bool first = true;
-  for (const store::StoredItem* it : shown) {
-    const std::string& ref = event.items.emplace_back(ItemRef(it->bundle_id, it->ordinal));
-    const bool uninformed = (it->item.flags & clins::kFlagUninformed) != 0;
-    // 未提供 items reach only their sender, and the patient's log must not name them either.
-    if ((it->item.flags & (clins::kFlagUninformed | clins::kFlagUndelivered)) != 0) {
-      event.patient_hidden_items.push_back(ref);
+  for (const ItemCache::CachedItem* c : shown) {
+    event.items.push_back(c->ref);
+    // 未告知 and 未提供 items: the patient's log must not name them either.
+    if ((c->stored.item.flags & (clins::kFlagUninformed | clins::kFlagUndelivered)) != 0) {
+      event.patient_hidden_items.push_back(c->ref);
     }
     if (!first) body += ',';
     first = false;
-    body += R"({"fullUrl":)";
-    fhir::AppendJsonString(body, "urn:clinshub:item:" + ref);
-    body += R"(,"extension":[{"url":")";
-    body += kRegistrationExtension;
-    body += R"(","extension":[{"url":"institution","valueIdentifier":{"system":")";
-    body += kInstitutionSystem;
-    body += R"(","value":)";
-    fhir::AppendJsonString(body, it->institution);
-    body += R"(}},{"url":"registered","valueInstant":)";
-    fhir::AppendJsonString(body, FormatInstant(it->registered));
-    body += '}';
-    if (uninformed) body += R"(,{"url":"uninformed","valueBoolean":true})";
-    body += R"(]}],"resource":)";
-    body += it->item.json;
-    body += R"(,"search":{"mode":"match"}})";
+    body += c->entry;
   }
   body += "]}";
 

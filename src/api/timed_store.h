@@ -35,6 +35,9 @@ class TimedStore final : public store::Store {
   Result<std::vector<store::StoredItem>> ListItems(const std::string& person_key) override {
     return inner_.ListItems(person_key);
   }
+  Result<int64_t> ItemsGeneration(const std::string& person_key) override {
+    return inner_.ItemsGeneration(person_key);
+  }
   Result<std::vector<store::UnitRecord>> ListUnits(const std::string& person_key) override {
     return inner_.ListUnits(person_key);
   }

@@ -260,6 +260,7 @@ int main(int argc, char** argv) {
 
   ServerConfig config;
   int consent_hours = 24;
+  size_t item_cache_mb = config.api.item_cache_bytes >> 20;
   std::string log_level = "info";
   CLI::App* serve = app.add_subcommand("serve", "Run the FHIR server");
   serve->option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
@@ -284,6 +285,11 @@ int main(int argc, char** argv) {
   serve->add_flag("--fsync-read-audits", config.fsync_read_audits,
                   "SQLite: fsync every read's audit event before answering (default: written "
                   "to the WAL, survives kill -9, fsynced within 50 ms; docs/reliability.md)");
+  serve->add_option("--item-cache-mb", item_cache_mb,
+                    "Memory for persons' items kept rendered for $summary, checked against the "
+                    "store on every read (0: off)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   serve->add_option("--threads", config.http.io_threads, "IO threads (0: one per core)")
       ->capture_default_str();
   serve->add_option("--workers", config.http.worker_threads,
@@ -475,6 +481,7 @@ int main(int argc, char** argv) {
     config.exports.expiry = std::chrono::hours(export_expiry_hours);
     config.api.software_version = CLINSHUB_VERSION;
     config.api.consent_window = std::chrono::hours(consent_hours);
+    config.api.item_cache_bytes = item_cache_mb << 20;
     return Serve(std::move(config), log_level);
   }
   return 0;

@@ -164,6 +164,13 @@ class Store {
   // date newest first (undated last), then unit and position. Empty if the person has none.
   virtual Result<std::vector<StoredItem>> ListItems(const std::string& person_key);
 
+  // A number that moves on whenever the person's current items change (a unit registered,
+  // replaced or withdrawn, items purged), committed in the same transaction as the change and
+  // seen by every process sharing the store; it never moves otherwise (an identical resend
+  // does not move it). 0 if the person's items never changed. Readers keep what they derived
+  // from ListItems while it stays (api/item_cache.h).
+  virtual Result<int64_t> ItemsGeneration(const std::string& person_key);
+
   // ---- The hub's records (records.h). Defaults answer kInternal, as for units. ----
 
   // kNotFound if the code is not in the directory.
@@ -242,6 +249,9 @@ inline Result<PurgeReport> Store::Purge(const RetentionPolicy&, Timestamp, bool)
   return InternalError("this store does not purge");
 }
 inline Result<std::vector<StoredItem>> Store::ListItems(const std::string&) {
+  return InternalError("this store does not keep reporting units");
+}
+inline Result<int64_t> Store::ItemsGeneration(const std::string&) {
   return InternalError("this store does not keep reporting units");
 }
 inline Result<InstitutionRecord> Store::ReadInstitution(const std::string&) {

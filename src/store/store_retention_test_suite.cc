@@ -179,6 +179,49 @@ void At(ManualClock& clock, Timestamp at) {
   clock.Advance(at - clock.Now());
 }
 
+// Store::ItemsGeneration moves on with every change to a person's current items, in the
+// change's own transaction, and only then — so a cache of what was derived from ListItems is
+// never served stale (api/item_cache.h).
+TEST_P(StoreContractTest, ItemsGenerationMovesWithEveryChangeToThePersonsItemsAndOnlyThen) {
+  auto generation = [&](const std::string& person = "person-1") {
+    Result<int64_t> g = store().ItemsGeneration(person);
+    EXPECT_TRUE(g.ok()) << g.status().ToString();
+    return g.ok() ? *g : -1;
+  };
+  const Timestamp t0 = clock_.Now();
+  EXPECT_EQ(generation(), 0);
+  std::set<int64_t> seen = {0};
+  auto moved = [&](const char* what) {
+    const int64_t g = generation();
+    EXPECT_TRUE(seen.insert(g).second) << what << " did not move the generation (" << g << ")";
+  };
+  Put(store(), MakeUnit("a", "conditions", {{ItemKind::kCondition}}));
+  moved("registering a unit");
+  int64_t g = generation();
+  Put(store(), MakeUnit("a", "conditions", {{ItemKind::kCondition}}));
+  EXPECT_EQ(generation(), g) << "an identical resend moved it";
+  Put(store(), MakeUnit("b", "conditions", {{ItemKind::kCondition}}, "v1", "person-2"));
+  EXPECT_EQ(generation(), g) << "another person's unit moved it";
+  Put(store(), MakeUnit("a", "conditions", {{ItemKind::kCondition}, {ItemKind::kAllergy}}, "v2"));
+  moved("replacing the unit");
+  Put(store(), MakeUnit("rx", "conditions", {{ItemKind::kPrescription}}));
+  moved("a second unit");
+  ASSERT_OK(store().Commit(One(WithdrawUnit{UnitKey{"person-1", kSystem, "rx"}, kSender})));
+  moved("withdrawing a unit");
+  Put(store(), MakeUnit("rx2", "conditions", {{ItemKind::kPrescription}}));
+  moved("a third unit");
+  g = generation();
+  At(clock_, t0 + 5 * kDay - seconds(1));
+  PurgeNow(store(), clock_);
+  EXPECT_EQ(generation(), g) << "a purge that removed nothing of the person's moved it";
+  At(clock_, t0 + 5 * kDay + seconds(1));
+  PurgeNow(store(), clock_);
+  moved("purging an expired item");
+  Reopen();
+  EXPECT_TRUE(seen.contains(generation())) << "the generation did not survive reopening";
+  EXPECT_EQ(generation(), *seen.rbegin());
+}
+
 TEST_P(StoreContractTest, RetentionEachItemKindExpiresAtItsOwnPeriodAndLtsAtTheLongTermOne) {
   const Timestamp t0 = clock_.Now();
   struct Case {

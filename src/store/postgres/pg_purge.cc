@@ -9,6 +9,7 @@
 #include "clins/items.h"
 #include "store/retention_cutoffs.h"
 #include "store/postgres/pg_records.h"
+#include "store/postgres/pg_schema.h"
 
 namespace clinshub::store::postgres {
 namespace {
@@ -60,6 +61,13 @@ Result<int64_t> CountOf(Result<Rows> r) {
   return r->size() == 0 ? 0 : r->Int64(0, 0);
 }
 
+// Moves the item generation of the persons in `persons` (one text column) on.
+Status BumpGenerations(PgConnection& db, RowBuffer& persons) {
+  if (persons.rows() == 0) return Status::Ok();
+  Result<Rows> bumped = db.Query(kBumpItemsGenerationsSql, persons.ToParams());
+  return bumped.ok() ? Status::Ok() : bumped.status();
+}
+
 // ---- 1. item rows past their own period ---------------------------------------------------
 
 Status ItemsWindow(PgConnection& db, PurgeState& st) {
@@ -98,7 +106,12 @@ Status ItemsWindow(PgConnection& db, PurgeState& st) {
         del);
     if (!deleted.ok()) return deleted.take_status();
     st.report.items += deleted->size();
-    for (int i = 0; i < deleted->size(); ++i) st.persons.insert(deleted->Text(i, 0));
+    RowBuffer changed(1);
+    for (int i = 0; i < deleted->size(); ++i) {
+      st.persons.insert(deleted->Text(i, 0));
+      changed.Text(deleted->Text(i, 0));
+    }
+    CLINSHUB_RETURN_IF_ERROR(BumpGenerations(db, changed));
   }
   if (rows->size() < st.windows.items) {
     st.phase = Phase::kUnits;
@@ -196,11 +209,15 @@ Status RemoveUnits(PgConnection& db, const std::vector<const UnitRow*>& units, P
       " RETURNING 1) SELECT COUNT(*) FROM d",
       bundles.ToParams()));
   if (!versions.ok()) return versions.take_status();
-  Result<int64_t> item_rows = CountOf(db.Query(
-      "WITH d AS (DELETE FROM item WHERE (person_key, bundle_id) IN"
-      " (SELECT * FROM unnest($1::text[], $2::text[])) RETURNING 1) SELECT COUNT(*) FROM d",
-      items.ToParams()));
-  if (!item_rows.ok()) return item_rows.take_status();
+  Result<Rows> deleted_items = db.Query(
+      "DELETE FROM item WHERE (person_key, bundle_id) IN"
+      " (SELECT * FROM unnest($1::text[], $2::text[])) RETURNING person_key",
+      items.ToParams());
+  if (!deleted_items.ok()) return deleted_items.take_status();
+  RowBuffer changed(1);
+  for (int i = 0; i < deleted_items->size(); ++i) changed.Text(deleted_items->Text(i, 0));
+  CLINSHUB_RETURN_IF_ERROR(BumpGenerations(db, changed));
+  Result<int64_t> item_rows = static_cast<int64_t>(deleted_items->size());
   Result<int64_t> referrals = CountOf(db.Query(
       "WITH d AS (DELETE FROM referral_consent WHERE (person_key, id_system, id_value) IN"
       " (SELECT * FROM unnest($1::text[], $2::text[], $3::text[])) RETURNING 1)"

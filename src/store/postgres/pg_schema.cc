@@ -226,11 +226,23 @@ CREATE TABLE export_job (
 CREATE INDEX export_job_state ON export_job (state, created, id);
 )sql";
 
+// Version 5: person_generation counts changes to a person's current items
+// (Store::ItemsGeneration): bumped in the transaction of every unit op and purge that adds or
+// removes items, so readers may keep what they derived from the items until it moves.
+// Keyed by person like every per-person table.
+constexpr const char* kPersonGeneration = R"sql(
+CREATE TABLE person_generation (
+  person_key  TEXT COLLATE "C" PRIMARY KEY,
+  generation  BIGINT NOT NULL
+);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "resource versions and current-version index", kResourceVersions},
     {2, "reporting units and their per-person items", kReportingUnits},
     {3, "institution directory, roster, consent, referral consent, audit", kHubRecords},
     {4, "public health: notifications, their outbox, export jobs", kPublicHealth},
+    {5, "per-person item generation", kPersonGeneration},
 };
 
 constexpr const char* kCreateMigrationsTable = R"sql(

@@ -19,6 +19,13 @@ struct Migration {
 };
 
 std::span<const Migration> Migrations();
+
+// Moves the item generation (Store::ItemsGeneration) of every person in $1 (text[]) on; run in
+// the transaction that changes their items.
+inline constexpr char kBumpItemsGenerationsSql[] =
+    "INSERT INTO person_generation (person_key, generation)"
+    " SELECT DISTINCT p, 1 FROM unnest($1::text[]) AS t(p)"
+    " ON CONFLICT (person_key) DO UPDATE SET generation = person_generation.generation + 1";
 int64_t LatestSchemaVersion();
 
 // Applies every migration newer than the database's, in one transaction holding an advisory

@@ -108,6 +108,7 @@ const std::vector<StatementSpec>& ReadStatements() {
          " FROM item i JOIN unit u ON u.person_key = i.person_key AND u.bundle_id = i.bundle_id"
          " WHERE i.person_key = $1 AND u.status = 1"
          " ORDER BY i.kind, i.clinical_date DESC NULLS LAST, i.bundle_id, i.ordinal"},
+        {"items_generation", "SELECT generation FROM person_generation WHERE person_key = $1"},
     };
     postgres::AddRecordReadStatements(specs);
     postgres::AddPublicHealthReadStatements(specs);
@@ -154,6 +155,9 @@ const std::vector<StatementSpec>& WriteStatements() {
          " addressee = EXCLUDED.addressee, content_hash = EXCLUDED.content_hash,"
          " last_changed = EXCLUDED.last_changed"},
         {"delete_items", "DELETE FROM item WHERE person_key = $1 AND bundle_id = $2"},
+        {"bump_generation",
+         "INSERT INTO person_generation (person_key, generation) VALUES ($1, 1)"
+         " ON CONFLICT (person_key) DO UPDATE SET generation = person_generation.generation + 1"},
         {"insert_items",
          "INSERT INTO item (person_key, bundle_id, ordinal, kind, resource_type, code_system,"
          " code, text, clinical_date, flags, institution, registered, json)"
@@ -325,6 +329,12 @@ class PostgresStore final : public Store, private postgres::RecordReads {
       items.push_back(std::move(it));
     }
     return items;
+  }
+
+  Result<int64_t> ItemsGeneration(const std::string& person_key) override {
+    Result<Rows> r = ReadQuery("items_generation", Params().Text(person_key));
+    if (!r.ok()) return r.take_status();
+    return r->size() == 0 ? 0 : r->Int64(0, 0);
   }
 
   Result<InstitutionRecord> ReadInstitution(const std::string& code) override {
@@ -854,6 +864,7 @@ class PostgresStore final : public Store, private postgres::RecordReads {
         existing.has_value() ? existing->first_registered : written->last_updated;
     unit.last_changed = written->last_updated;
     CLINSHUB_RETURN_IF_ERROR(UpsertUnit(unit));
+    CLINSHUB_RETURN_IF_ERROR(Run("bump_generation", Params().Text(put.key.person_key)));
     result.unit_outcomes.push_back(existing.has_value() ? UnitOutcome::kReplaced
                                                         : UnitOutcome::kCreated);
     return written;
@@ -881,6 +892,7 @@ class PostgresStore final : public Store, private postgres::RecordReads {
     unit.status = UnitStatus::kWithdrawn;
     unit.last_changed = written->last_updated;
     CLINSHUB_RETURN_IF_ERROR(UpsertUnit(unit));
+    CLINSHUB_RETURN_IF_ERROR(Run("bump_generation", Params().Text(unit.key.person_key)));
     result.unit_outcomes.push_back(UnitOutcome::kWithdrawn);
     return written;
   }

@@ -10,6 +10,7 @@
 #include "clins/items.h"
 #include "store/retention_cutoffs.h"
 #include "store/sqlite/rows.h"
+#include "store/sqlite/schema.h"
 
 namespace clinshub::store::sqlite {
 namespace {
@@ -45,6 +46,9 @@ struct PurgeState {
   int64_t k_ordinal = -1;
   PurgeReport report;
   std::set<std::string> persons;
+  // Persons whose current items this step's transaction removed: their item generation moves
+  // on before it commits (store.h ItemsGeneration).
+  std::set<std::string> items_changed;
 };
 
 Result<std::unique_ptr<Statement>> Prep(Connection& db, const std::string& sql) {
@@ -114,6 +118,7 @@ Status ItemsWindow(Connection& db, PurgeState& st) {
     }
     ++st.report.items;
     st.persons.insert(k.person);
+    if (!st.dry_run) st.items_changed.insert(k.person);
   }
   if (examined < st.windows.items) {
     st.phase = Phase::kUnits;
@@ -275,6 +280,7 @@ Status RemoveUnit(Connection& db, const UnitRow& u, PurgeState& st, UnitStatemen
   st.report.bundle_versions += versions;
   st.report.referral_recipients += referrals;
   st.persons.insert(u.person);
+  if (!st.dry_run && items > 0) st.items_changed.insert(u.person);
   return Status::Ok();
 }
 
@@ -387,6 +393,7 @@ Status ConsentsWindow(Connection& db, PurgeState& st) {
 // does not take the write lock up front.
 Status Step(Connection& db, PurgeState& st) {
   CLINSHUB_RETURN_IF_ERROR(db.Exec(st.dry_run ? "BEGIN" : "BEGIN IMMEDIATE"));
+  st.items_changed.clear();
   Status done = [&] {
     switch (st.phase) {
       case Phase::kItems: return ItemsWindow(db, st);
@@ -396,6 +403,16 @@ Status Step(Connection& db, PurgeState& st) {
     }
     return Status::Ok();
   }();
+  if (done.ok() && !st.items_changed.empty()) {
+    Result<std::unique_ptr<Statement>> bump = db.Prepare(kBumpItemsGenerationSql);
+    if (!bump.ok()) done = bump.take_status();
+    for (const std::string& person : st.items_changed) {
+      if (!done.ok()) break;
+      ScopedReset reset(**bump);
+      (*bump)->BindText(1, person);
+      done = (*bump)->Run();
+    }
+  }
   if (done.ok()) done = db.Exec("COMMIT");
   if (!done.ok() && !db.InAutocommit()) (void)db.Exec("ROLLBACK");
   return done;

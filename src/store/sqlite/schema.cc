@@ -247,9 +247,16 @@ DROP INDEX IF EXISTS item_summary;
 // which is then ''. The copies were ~0.5x of the submitted JSON on disk and, at ~2.4 KB each,
 // spilled into an overflow page apiece, so every submission wrote ~6 more pages (issue 7).
 // Rows written before keep their own JSON (json_at NULL) and read as before.
+// person_generation counts changes to a person's current items (Store::ItemsGeneration):
+// bumped in the transaction of every unit op and purge that adds or removes items, so readers
+// may keep what they derived from the items (the summary's item cache) until it moves.
 constexpr const char* kItemSlices = R"sql(
 ALTER TABLE item ADD COLUMN json_at INTEGER;
 ALTER TABLE item ADD COLUMN json_len INTEGER;
+CREATE TABLE person_generation (
+  person_key  TEXT    PRIMARY KEY,
+  generation  INTEGER NOT NULL
+) WITHOUT ROWID;
 )sql";
 
 constexpr Migration kMigrations[] = {
@@ -258,7 +265,8 @@ constexpr Migration kMigrations[] = {
     {3, "institution directory, roster, consent, referral consent, audit", kHubRecords},
     {4, "public health: notifications, their outbox, export jobs", kPublicHealth},
     {5, "drop the unread indexes unit_addressee and item_summary", kDropUnusedIndexes},
-    {6, "items as slices of their unit's stored Bundle", kItemSlices},
+    {6, "items as slices of their unit's stored Bundle; per-person item generation",
+     kItemSlices},
 };
 
 constexpr const char* kCreateMigrationsTable = R"sql(

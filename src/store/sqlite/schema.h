@@ -18,6 +18,12 @@ struct Migration {
 };
 
 std::span<const Migration> Migrations();
+
+// Moves a person's item generation on (Store::ItemsGeneration); ?1 = person_key. Run in the
+// transaction that changes the person's items.
+inline constexpr char kBumpItemsGenerationSql[] =
+    "INSERT INTO person_generation (person_key, generation) VALUES (?1, 1)"
+    " ON CONFLICT (person_key) DO UPDATE SET generation = generation + 1";
 int64_t LatestSchemaVersion();
 
 // Brings the database to LatestSchemaVersion() in one transaction, recording each applied

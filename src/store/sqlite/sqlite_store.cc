@@ -114,6 +114,7 @@ struct ReadConnection {
   std::unique_ptr<Statement> unit_by_bundle;
   std::unique_ptr<Statement> units_of_person;
   std::unique_ptr<Statement> items;
+  std::unique_ptr<Statement> generation;
   std::unique_ptr<sqlite::RecordReader> records;
   std::unique_ptr<sqlite::PublicHealthReader> public_health;
 
@@ -158,6 +159,7 @@ struct ReadConnection {
          " FROM item i JOIN unit u ON u.person_key = i.person_key AND u.bundle_id = i.bundle_id"
          " WHERE i.person_key = ?1 AND u.status = 1"
          " ORDER BY i.kind, i.clinical_date DESC, i.bundle_id, i.ordinal"},
+        {&rc->generation, "SELECT generation FROM person_generation WHERE person_key = ?1"},
     }));
     Result<std::unique_ptr<sqlite::RecordReader>> records = sqlite::RecordReader::Prepare(*rc->db);
     if (!records.ok()) return records.take_status();
@@ -185,6 +187,7 @@ struct WriteConnection {
   std::unique_ptr<Statement> upsert_unit;
   std::unique_ptr<Statement> delete_items;
   std::unique_ptr<Statement> insert_item;
+  std::unique_ptr<Statement> bump_generation;
   std::unique_ptr<sqlite::RecordWriter> records;
   std::unique_ptr<sqlite::PublicHealthWriter> public_health;
 
@@ -257,6 +260,7 @@ struct WriteConnection {
          "INSERT INTO item (person_key, bundle_id, ordinal, kind, resource_type, code_system,"
          " code, text, clinical_date, flags, institution, registered, json, json_at, json_len)"
          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"},
+        {&wc->bump_generation, sqlite::kBumpItemsGenerationSql},
     }));
     Result<std::unique_ptr<sqlite::RecordWriter>> records = sqlite::RecordWriter::Prepare(*wc->db);
     if (!records.ok()) return records.take_status();
@@ -689,6 +693,16 @@ class SqliteStore final : public Store {
       items.push_back(std::move(it));
     }
     return items;
+  }
+
+  Result<int64_t> ItemsGeneration(const std::string& person_key) override {
+    ReadLease lease(*this);
+    Statement& s = *lease->generation;
+    ScopedReset reset(s);
+    s.BindText(1, person_key);
+    Result<bool> row = s.Step();
+    if (!row.ok()) return row.take_status();
+    return *row ? s.ColumnInt64(0) : 0;
   }
 
   Result<InstitutionRecord> ReadInstitution(const std::string& code) override {
@@ -1212,6 +1226,7 @@ class SqliteStore final : public Store {
         existing.has_value() ? existing->first_registered : written->last_updated;
     unit.last_changed = written->last_updated;
     CLINSHUB_RETURN_IF_ERROR(UpsertUnit(unit));
+    CLINSHUB_RETURN_IF_ERROR(BumpItemsGeneration(put.key.person_key));
     result.unit_outcomes.push_back(existing.has_value() ? UnitOutcome::kReplaced
                                                         : UnitOutcome::kCreated);
     return written;
@@ -1238,6 +1253,7 @@ class SqliteStore final : public Store {
     unit.status = UnitStatus::kWithdrawn;
     unit.last_changed = written->last_updated;
     CLINSHUB_RETURN_IF_ERROR(UpsertUnit(unit));
+    CLINSHUB_RETURN_IF_ERROR(BumpItemsGeneration(unit.key.person_key));
     result.unit_outcomes.push_back(UnitOutcome::kWithdrawn);
     return written;
   }
@@ -1286,6 +1302,13 @@ class SqliteStore final : public Store {
     s.BindText(10, u.content_hash);
     s.BindInt64(11, ToMicros(u.first_registered));
     s.BindInt64(12, ToMicros(u.last_changed));
+    return s.Run();
+  }
+
+  Status BumpItemsGeneration(const std::string& person_key) {
+    Statement& s = *writer_->bump_generation;
+    ScopedReset reset(s);
+    s.BindText(1, person_key);
     return s.Run();
   }
 
