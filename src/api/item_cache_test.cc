@@ -33,6 +33,7 @@ store::PutUnit Unit(const std::string& person, const std::string& value, const s
     item.resource_type = "Condition";
     item.code = tag + "-" + std::to_string(i);
     item.json = json;
+    item.entry = i;
     u.items.push_back(item);
     entries += std::string(i ? "," : "") + R"({"resource":)" + json + "}";
   }

@@ -217,7 +217,10 @@ Result<std::vector<Item>> ExtractItems(const fhir::Value& bundle, const Submissi
     const std::string path = "Bundle.entry[" + std::to_string(index) + "].resource";
     Result<std::optional<Item>> item = ItemOf(*resource, path, document);
     if (!item.ok()) return item.take_status();
-    if (item->has_value()) items.push_back(std::move(**item));
+    if (item->has_value()) {
+      (*item)->entry = index;
+      items.push_back(std::move(**item));
+    }
   }
   return items;
 }

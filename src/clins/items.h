@@ -39,6 +39,10 @@ struct Item {
   uint32_t flags = kFlagNone;
   // The resource as submitted (with its contained resources), compact JSON.
   std::string json;
+  // The Bundle.entry index the resource is (-1: not an entry of the unit's Bundle), `json`
+  // then being that entry's resource as fhir::WriteJson writes it. Lets a store keep the item
+  // as a slice of the stored Bundle instead of a copy of `json`.
+  int entry = -1;
 };
 
 }  // namespace clinshub::clins

@@ -4,15 +4,16 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
+#include <span>
 #include <string>
 #include <type_traits>
 #include <vector>
 
 #include <rapidjson/prettywriter.h>
 #include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 #include <simdjson.h>
 
+#include "fhir/json_string.h"
 #include "fhir/structure.h"
 
 namespace clinshub::fhir {
@@ -340,6 +341,78 @@ class Builder {
   Status error_;
 };
 
+// Compact JSON, written straight into a string (no writer state: the Value tree already
+// says where commas go). Strings use AppendJsonString, whose escaping is RapidJSON's
+// (json_test compares the two byte for byte, so stored content hashes keep matching).
+class CompactWriter {
+ public:
+  CompactWriter(std::string& out, std::span<const Value* const> marks, JsonSpans* spans)
+      : out_(out), marks_(marks), spans_(marks.empty() ? nullptr : spans) {
+    if (spans != nullptr) spans->assign(marks_.size(), {std::string::npos, 0});
+    for (const Value* m : marks_) {
+      lowest_ = std::min(lowest_, m);
+      highest_ = std::max(highest_, m);
+    }
+  }
+
+  void Write(const Value& v) {
+    const size_t start = out_.size();
+    switch (v.type()) {
+      case JsonType::kNull:
+        out_ += "null";
+        break;
+      case JsonType::kBool:
+        out_ += v.bool_value() ? "true" : "false";
+        break;
+      case JsonType::kNumber:
+        out_ += v.text();
+        break;
+      case JsonType::kString:
+        AppendJsonString(out_, v.text());
+        break;
+      case JsonType::kArray: {
+        out_ += '[';
+        bool first = true;
+        for (const Value& item : v.items()) {
+          if (!first) out_ += ',';
+          first = false;
+          Write(item);
+        }
+        out_ += ']';
+        break;
+      }
+      case JsonType::kObject: {
+        out_ += '{';
+        bool first = true;
+        for (const Value::Member& m : v.members()) {
+          if (!first) out_ += ',';
+          first = false;
+          AppendJsonString(out_, m.first);
+          out_ += ':';
+          Write(m.second);
+        }
+        out_ += '}';
+        break;
+      }
+    }
+    if (spans_ != nullptr) Mark(&v, start);
+  }
+
+ private:
+  void Mark(const Value* v, size_t start) {
+    if (v < lowest_ || v > highest_) return;  // most nodes: no mark can be this one
+    for (size_t i = 0; i < marks_.size(); ++i) {
+      if (marks_[i] == v) (*spans_)[i] = {start, out_.size() - start};
+    }
+  }
+
+  std::string& out_;
+  std::span<const Value* const> marks_;
+  JsonSpans* spans_;
+  const Value* lowest_ = reinterpret_cast<const Value*>(UINTPTR_MAX);
+  const Value* highest_ = nullptr;
+};
+
 template <typename Writer>
 void WriteValue(const Value& v, Writer& w) {
   switch (v.type()) {
@@ -412,10 +485,16 @@ Result<Value> ParseResource(std::string_view json, const ParseOptions& options) 
 }
 
 std::string WriteJson(const Value& value) {
-  rapidjson::StringBuffer buffer;
-  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
-  WriteValue(value, writer);
-  return std::string(buffer.GetString(), buffer.GetSize());
+  std::string out;
+  CompactWriter(out, {}, nullptr).Write(value);
+  return out;
+}
+
+std::string WriteJsonMarked(const Value& value, std::span<const Value* const> marks,
+                            JsonSpans* spans) {
+  std::string out;
+  CompactWriter(out, marks, spans).Write(value);
+  return out;
 }
 
 std::string WriteJsonPretty(const Value& value) {

@@ -10,8 +10,11 @@
 #pragma once
 
 #include <cstddef>
+#include <span>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "common/result.h"
 #include "fhir/value.h"
@@ -33,6 +36,13 @@ Result<Value> ParseResource(std::string_view json, const ParseOptions& options =
 
 // Compact JSON.
 std::string WriteJson(const Value& value);
+
+// Where marked nodes were written: {offset, length} per mark, {npos, 0} if not reached.
+using JsonSpans = std::vector<std::pair<size_t, size_t>>;
+// WriteJson, also telling where each of `marks` (nodes of `value`, compared by address) was
+// written. Lets a caller cut holes or slices out of the text without searching it.
+std::string WriteJsonMarked(const Value& value, std::span<const Value* const> marks,
+                            JsonSpans* spans);
 // Indented JSON (2 spaces), for humans.
 std::string WriteJsonPretty(const Value& value);
 

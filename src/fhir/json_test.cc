@@ -2,9 +2,14 @@
 #include "fhir/json_string.h"
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 
 #include <gtest/gtest.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 namespace clinshub::fhir {
 namespace {
@@ -180,6 +185,91 @@ TEST(JsonTest, AppendJsonStringEscapesEveryByteAsWriteJsonDoes) {
     AppendJsonString(appended, s);
     EXPECT_EQ(appended, "prefix" + WriteJson(Value::String(s)));
   }
+}
+
+// The reference: what fhir::WriteJson wrote with RapidJSON's Writer before it wrote its own
+// compact JSON. Stored content hashes are over WriteJson's bytes, so the two must agree on
+// every document, byte for byte.
+template <typename W>
+void RapidJsonWrite(const Value& v, W& w) {
+  switch (v.type()) {
+    case JsonType::kNull: w.Null(); break;
+    case JsonType::kBool: w.Bool(v.bool_value()); break;
+    case JsonType::kNumber: w.RawValue(v.text().data(), v.text().size(), rapidjson::kNumberType); break;
+    case JsonType::kString: w.String(v.text().data(), static_cast<rapidjson::SizeType>(v.text().size())); break;
+    case JsonType::kArray:
+      w.StartArray();
+      for (const Value& item : v.items()) RapidJsonWrite(item, w);
+      w.EndArray();
+      break;
+    case JsonType::kObject:
+      w.StartObject();
+      for (const Value::Member& m : v.members()) {
+        w.Key(m.first.data(), static_cast<rapidjson::SizeType>(m.first.size()));
+        RapidJsonWrite(m.second, w);
+      }
+      w.EndObject();
+      break;
+  }
+}
+
+std::string RapidJsonText(const Value& v) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+  RapidJsonWrite(v, writer);
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+TEST(JsonTest, WriteJsonIsByteForByteWhatRapidJsonWrote) {
+  std::string all;
+  for (int c = 0; c < 256; ++c) all += static_cast<char>(c);
+  Value odd = Value::Object();
+  odd.Set(all, Value::String(all));
+  odd.Set("n", Value::Number("-1.50e+3"));
+  odd.Set("b", Value::Bool(false));
+  odd.Set("z", Value());
+  odd.Set("empty", Value::Array());
+  odd.Set("o", Value::Object());
+  EXPECT_EQ(WriteJson(odd), RapidJsonText(odd));
+
+  // Every official example (when ../shared is present): real FHIR content, Japanese included.
+  namespace fs = std::filesystem;
+  const fs::path root = fs::path(CLINSHUB_SHARED_DIR) / "clins" / "examples";
+  if (!fs::is_directory(root)) GTEST_SKIP() << "no examples folder at " << root;
+  int compared = 0;
+  for (const auto& file : fs::recursive_directory_iterator(root)) {
+    if (file.path().extension() != ".json") continue;
+    std::ifstream in(file.path(), std::ios::binary);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    Result<Value> v = ParseJson(text);
+    if (!v.ok()) continue;  // the IG's deliberately broken ones
+    EXPECT_EQ(WriteJson(*v), RapidJsonText(*v)) << file.path();
+    ++compared;
+  }
+  EXPECT_GT(compared, 50);
+}
+
+TEST(JsonTest, MarkedNodesAreReportedWhereTheyWereWritten) {
+  Result<Value> v = ParseJson(
+      R"({"resourceType":"Bundle","id":"x","entry":[{"resource":{"a":"日本"}},{"resource":[1,2]}]})");
+  ASSERT_TRUE(v.ok());
+  const Value& entries = *v->Find("entry");
+  const Value* marks[] = {entries.items()[1].Find("resource"), v->Find("id"),
+                          entries.items()[0].Find("resource"), v.operator->()};
+  JsonSpans spans;
+  const std::string text = WriteJsonMarked(*v, marks, &spans);
+  EXPECT_EQ(text, WriteJson(*v));
+  ASSERT_EQ(spans.size(), 4u);
+  EXPECT_EQ(text.substr(spans[0].first, spans[0].second), "[1,2]");
+  EXPECT_EQ(text.substr(spans[1].first, spans[1].second), R"("x")");
+  EXPECT_EQ(text.substr(spans[2].first, spans[2].second), R"({"a":"日本"})");
+  EXPECT_EQ(spans[3], (std::pair<size_t, size_t>{0, text.size()}));
+  // A node that is not in the tree is reported as not written.
+  Value elsewhere = Value::String("x");
+  const Value* stray[] = {&elsewhere};
+  WriteJsonMarked(*v, stray, &spans);
+  ASSERT_EQ(spans.size(), 1u);
+  EXPECT_EQ(spans[0].first, std::string::npos);
 }
 
 }  // namespace

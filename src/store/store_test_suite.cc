@@ -604,6 +604,7 @@ PutUnit UnitOfEntries(const UnitKey& key, const std::string& tag, int entries) {
     item.code = tag + "-" + std::to_string(i);
     item.text = "傷病";
     item.json = fhir::WriteJson(resource);
+    item.entry = i;
     u.items.push_back(std::move(item));
     Value entry = Value::Object();
     entry.Set("fullUrl", Value::String("urn:uuid:" + std::to_string(i)));
@@ -618,12 +619,19 @@ TEST_P(StoreContractTest, ItemsReadBackExactlyAsExtractedFromTheirBundle) {
   PutUnit v1 = UnitOfEntries(Key("A"), "v1", 4);
   std::map<std::string, std::string> expected;  // code → JSON
   for (const Item& i : v1.items) expected[i.code] = i.json;
-  // An item that is not one of the Bundle's entries keeps its own JSON as given.
+  // An item that is not one of the Bundle's entries keeps its own JSON as given, and so does
+  // one whose JSON differs from the entry it names.
   Item extra = v1.items[0];
   extra.code = "v1-extra";
+  extra.entry = -1;
   extra.json = R"({"resourceType":"Condition","id":"elsewhere"})";
   expected[extra.code] = extra.json;
   v1.items.push_back(extra);
+  Item mismatched = v1.items[1];
+  mismatched.code = "v1-mismatched";
+  mismatched.json = R"({"resourceType":"Condition","id":"not-the-entry"})";
+  expected[mismatched.code] = mismatched.json;
+  v1.items.push_back(mismatched);
   ASSERT_OK(store().Commit(Batch(std::move(v1))));
   auto json_by_code = [&] {
     std::map<std::string, std::string> got;

@@ -36,8 +36,6 @@ using fhir::Value;
 constexpr size_t kNone = static_cast<size_t>(-1);
 // Persons per $load-roster request: ~400 bytes a line keeps each body far under the 10 MB limit.
 constexpr size_t kRosterChunk = 10000;
-// Persons each reading institution records a consent for (summary and search workloads).
-constexpr size_t kConsentsPerReader = 200;
 
 // ---- generated data ----
 
@@ -880,7 +878,7 @@ int RunBench(const BenchOptions& o) {
   }
 
   // Consents for the summary and search workloads: each worker's first home institution
-  // records a consent for up to kConsentsPerReader persons it has data for... or any person.
+  // records a consent for up to --readable-persons persons it has data for... or any person.
   const bool has_summary = caps.contains("Consent:create") &&
                            (caps.contains("Patient$summary") ||
                             Routed(setup.Operator(), "/Patient/$summary"));
@@ -902,7 +900,9 @@ int RunBench(const BenchOptions& o) {
     for (size_t reader : readers) {
       // Persons seen elsewhere: the summary then spans other institutions' data.
       Rng rng{o.seed + reader};
-      for (size_t k = 0; k < std::min(kConsentsPerReader, data.population.persons.size()); ++k) {
+      for (size_t k = 0; k < std::min(static_cast<size_t>(o.readable_persons),
+                                       data.population.persons.size());
+           ++k) {
         const size_t person = rng.Below(data.population.persons.size());
         pairs.emplace_back(reader, person);
         consented[reader].push_back(person);
@@ -1062,6 +1062,11 @@ CLI::App* AddBenchCommand(CLI::App& app, int& exit_code) {
                     "Comma-separated: ingest, read, summary, search, inbox, mixed")
       ->delimiter(',')
       ->capture_default_str();
+  bench->add_option("--readable-persons", o.readable_persons,
+                    "Persons each reading institution records a consent for and reads in the "
+                    "summary and search workloads (more: a larger working set)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   bench->add_option("--mixed-write-percent", o.mixed_write_percent,
                     "Share of writes (resubmissions) in the mixed workload")
       ->capture_default_str()->check(CLI::Range(0, 100));

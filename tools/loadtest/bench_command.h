@@ -37,6 +37,7 @@ struct BenchOptions {
   int connections = 8;
   double duration = 10;  // seconds per read workload
   int mixed_write_percent = 10;
+  int readable_persons = 200;  // consents per reading institution (summary, search)
   std::vector<std::string> workloads = {"ingest", "read", "summary", "search", "inbox", "mixed"};
 
   bool json = false;

@@ -1,7 +1,6 @@
 #include "store/sqlite/sqlite_store.h"
 
 #include <sqlite3.h>
-#include <string.h>  // memmem
 
 #include <algorithm>
 #include <atomic>
@@ -298,73 +297,77 @@ struct PreparedJson {
   // concatenated frames as one document).
   size_t tail_at = std::string::npos;  // npos: not split (text is whole)
   std::string tail_frame;
-  // Unit Bundles only, one per item: where the item's JSON lies in `text` before the tail was
-  // cut (offset, length), so the item is stored as a slice of its Bundle, not a second copy;
-  // offset npos when the item's JSON was not found verbatim (it is then stored whole).
+  // Unit Bundles only, one per item: where the item's resource (Bundle.entry[item.entry]) lies
+  // in `text` before the tail was cut (offset, length), so the item is stored as a slice of
+  // its Bundle, not a second copy; offset npos when the item names no entry (it is then
+  // stored with its own JSON).
   std::vector<std::pair<size_t, size_t>> item_spans;
 };
 
-// Placeholders that cannot collide with submitted content in practice (random per process);
-// Prepare checks each occurs exactly once and otherwise leaves the op to the writer's old path.
-const std::string& PlaceholderSeed() {
-  static const std::string seed = RandomIdGenerator().NewId();
-  return seed;
-}
-
-// Stamps placeholders into `resource` (which the caller then discards), serialises it once
-// and cuts the placeholders out. nullopt: not preparable here (not an object, bad meta, …);
-// the writer serialises it the old way and reports any error in the batch, as before.
-std::optional<PreparedJson> Prepare(fhir::Value& resource, bool assign_id) {
+// Marks the holes (and, for a unit's Bundle, its items' resources) and serialises `resource`
+// once (which the caller then discards); the writer tells where each marked node went, so
+// nothing is searched for. nullopt: not preparable here (not an object, bad meta, …); the
+// writer serialises it the old way and reports any error in the batch, as before.
+std::optional<PreparedJson> Prepare(fhir::Value& resource, bool assign_id,
+                                    const std::vector<Item>* items) {
   if (!resource.is_object()) return std::nullopt;
-  const std::string version_token = "v" + PlaceholderSeed();
-  const std::string id_token = "i" + PlaceholderSeed();
   PreparedJson p;
   if (assign_id) {
     p.type = "Bundle";
-    SetId(resource, id_token);
+    SetId(resource, "");  // the writer fills the id in between the quotes
   } else {
     Result<ResourceName> name = NameOf(resource);
     if (!name.ok()) return std::nullopt;
     p.type = std::move(name->type);
     p.id = std::move(name->id);
   }
-  // StampMeta places meta (after id) and keeps its other members; then versionId holds the
-  // placeholder and lastUpdated goes, to be written right after versionId by the writer.
+  // StampMeta places meta (after id) and keeps its other members; then versionId is an empty
+  // string whose member is cut out, and the writer puts versionId and lastUpdated there.
   if (!StampMeta(resource, 1, Timestamp()).ok()) return std::nullopt;
   fhir::Value* meta = resource.FindMutable("meta");
-  meta->Set("versionId", fhir::Value::String(version_token));
+  meta->Set("versionId", fhir::Value::String(""));
   meta->Erase("lastUpdated");
-  std::string text = fhir::WriteJson(resource);
-  // Exactly once each. Forward searches only: std::string::rfind compares the whole needle at
-  // every position of a 12 KB Bundle (it was 7 % of ingest CPU).
-  const auto find_once = [&text](const std::string& needle) {
-    const size_t at = text.find(needle);
-    if (at == std::string::npos || text.find(needle, at + 1) != std::string::npos) {
-      return std::string::npos;
+  std::vector<const fhir::Value*> marks = {meta->Find("versionId"),
+                                           assign_id ? resource.Find("id") : nullptr};
+  if (items != nullptr) {
+    const fhir::Value* entries = resource.Find("entry");
+    for (const Item& item : *items) {
+      const fhir::Value* node = nullptr;
+      if (entries != nullptr && item.entry >= 0 &&
+          static_cast<size_t>(item.entry) < entries->items().size()) {
+        node = entries->items()[static_cast<size_t>(item.entry)].Find("resource");
+      }
+      marks.push_back(node);
     }
-    return at;
-  };
-  const std::string meta_hole = "\"versionId\":\"" + version_token + "\"";
-  const size_t meta_at = find_once(meta_hole);
-  if (meta_at == std::string::npos) return std::nullopt;
-  size_t id_at = std::string::npos;
+  }
+  fhir::JsonSpans spans;
+  std::string text = fhir::WriteJsonMarked(resource, marks, &spans);
+  constexpr std::string_view kVersionKey = "\"versionId\":";
+  const size_t value_at = spans[0].first;
+  if (value_at == std::string::npos || value_at < kVersionKey.size() ||
+      std::string_view(text).substr(value_at - kVersionKey.size(), kVersionKey.size()) !=
+          kVersionKey) {
+    return std::nullopt;
+  }
+  const size_t meta_at = value_at - kVersionKey.size();
+  const size_t hole = kVersionKey.size() + 2;  // "versionId":""
+  text.erase(meta_at, hole);
+  // Positions after the cut move back by its size.
+  auto cut = [&](size_t at) { return at != std::string::npos && at > meta_at ? at - hole : at; };
+  p.meta_at = meta_at;
   if (assign_id) {
-    const size_t at = find_once("\"" + id_token + "\"");
-    if (at == std::string::npos) return std::nullopt;
-    id_at = at + 1;
+    if (spans[1].first == std::string::npos) return std::nullopt;
+    p.id_at = cut(spans[1].first) + 1;  // between the quotes of "id":""
   }
-  // Cut the later hole first so the earlier offset stays valid.
-  if (id_at != std::string::npos && id_at > meta_at) {
-    text.erase(id_at, id_token.size());
-    text.erase(meta_at, meta_hole.size());
-    id_at -= meta_hole.size();
-  } else {
-    text.erase(meta_at, meta_hole.size());
-    if (id_at != std::string::npos) text.erase(id_at, id_token.size());
+  for (size_t i = 2; i < spans.size(); ++i) {
+    // The entry must read back as the item's JSON exactly (it does for ExtractItems' items;
+    // anything else keeps its own copy).
+    const Item& item = (*items)[i - 2];
+    const bool same = marks[i] != nullptr && spans[i].first != std::string::npos &&
+                      std::string_view(text).substr(cut(spans[i].first), spans[i].second) ==
+                          item.json;
+    p.item_spans.emplace_back(same ? cut(spans[i].first) : std::string::npos, spans[i].second);
   }
-  p.meta_at = (id_at != std::string::npos && id_at < meta_at) ? meta_at - id_token.size()
-                                                               : meta_at;
-  p.id_at = id_at;
   p.text = std::move(text);
   return p;
 }
@@ -420,25 +423,8 @@ size_t FinalOffset(const PreparedJson& p, const HoleValues& h, size_t offset) {
   return offset + shift;
 }
 
-// The caller's share of the work once the holes are known: find each item's JSON in the
-// text (a unit Bundle's items are its entries' resources, serialised exactly as the Bundle
-// serialises them), then compress the tail. Items' JSON is searched for verbatim, so a span
-// is right by construction; one that is not found is stored whole instead.
-void CompleteOnCaller(PreparedJson& p, const std::vector<Item>* items) {
-  if (items != nullptr) {
-    p.item_spans.reserve(items->size());
-    const size_t after_holes =
-        std::max(p.meta_at, p.id_at == std::string::npos ? 0 : p.id_at);
-    for (const Item& item : *items) {
-      size_t at = std::string::npos;
-      if (!item.json.empty()) {
-        const void* found = memmem(p.text.data() + after_holes, p.text.size() - after_holes,
-                                   item.json.data(), item.json.size());
-        if (found != nullptr) at = static_cast<const char*>(found) - p.text.data();
-      }
-      p.item_spans.emplace_back(at, item.json.size());
-    }
-  }
+// The caller's share of the work once the holes are known: compress the tail.
+void CompressTail(PreparedJson& p) {
   p.tail_at = std::max(p.meta_at, p.id_at == std::string::npos ? 0 : p.id_at);
   p.tail_frame = CompressJson(std::string_view(p.text).substr(p.tail_at));
   p.text.resize(p.tail_at);
@@ -841,21 +827,16 @@ class SqliteStore final : public Store {
     for (size_t i = 0; i < ops.size(); ++i) {
       std::optional<PreparedJson> prepared;
       if (auto* put = std::get_if<PutResource>(&ops[i])) {
-        prepared = Prepare(put->resource, false);
-        if (prepared.has_value()) {
-          put->resource = fhir::Value();
-          CompleteOnCaller(*prepared, nullptr);
-        }
+        prepared = Prepare(put->resource, false, nullptr);
+        if (prepared.has_value()) put->resource = fhir::Value();
       } else if (auto* unit = std::get_if<PutUnit>(&ops[i])) {
         // A non-Bundle stays for the writer to refuse, with the message it always gave.
         if (unit->bundle.StringAt("resourceType") == "Bundle") {
-          prepared = Prepare(unit->bundle, true);
-          if (prepared.has_value()) {
-            unit->bundle = fhir::Value();
-            CompleteOnCaller(*prepared, &unit->items);
-          }
+          prepared = Prepare(unit->bundle, true, &unit->items);
+          if (prepared.has_value()) unit->bundle = fhir::Value();
         }
       }
+      if (prepared.has_value()) CompressTail(*prepared);
       if (!prepared.has_value()) continue;
       if (pending.prepared.empty()) pending.prepared.resize(ops.size());
       pending.prepared[i] = std::move(prepared);

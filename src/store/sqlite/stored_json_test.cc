@@ -114,6 +114,7 @@ PutUnit TwoEntryUnit(const std::string& tag) {
     item.resource_type = "Condition";
     item.code = tag + "-" + std::to_string(i);
     item.json = resource;
+    item.entry = i;
     u.items.push_back(item);
     entries += std::string(i > 0 ? "," : "") + R"({"fullUrl":"urn:uuid:)" + std::to_string(i) +
                R"(","resource":)" + resource + "}";
