@@ -2,39 +2,91 @@
 
 #include <charconv>
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <boost/asio/buffer.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
 
 namespace clinshub::loadtest {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
-using tcp = asio::ip::tcp;
 
 struct ClientContext::Impl {
-  asio::ssl::context ssl{asio::ssl::context::tls_client};
+  SSL_CTX* ctx = nullptr;
+  ~Impl() { SSL_CTX_free(ctx); }
 };
 
 ClientContext::ClientContext() : impl_(std::make_unique<Impl>()) {}
 ClientContext::~ClientContext() = default;
 
+namespace {
+
+std::string OpenSslError(const char* what) {
+  const unsigned long code = ERR_get_error();
+  char text[256] = "";
+  if (code != 0) ERR_error_string_n(code, text, sizeof text);
+  ERR_clear_error();
+  return std::string(what) + (code != 0 ? std::string(": ") + text : std::string());
+}
+
+// PEM text into a BIO that the PEM readers take.
+using BioPtr = std::unique_ptr<BIO, decltype(&BIO_free)>;
+BioPtr PemBio(const std::string& pem) {
+  return BioPtr(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), &BIO_free);
+}
+
+}  // namespace
+
 Result<std::shared_ptr<ClientContext>> ClientContext::Create(const TlsIdentity& identity) {
   std::shared_ptr<ClientContext> context(new ClientContext());
-  boost::system::error_code ec;
-  asio::ssl::context& ssl = context->impl_->ssl;
-  ssl.add_certificate_authority(asio::buffer(identity.ca_pem), ec);
-  if (ec) return MalformedError("CA certificate: " + ec.message());
-  ssl.set_verify_mode(asio::ssl::verify_peer, ec);
+  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+  if (ctx == nullptr) return InternalError(OpenSslError("SSL_CTX_new"));
+  context->impl_->ctx = ctx;
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
+  {
+    BioPtr bio = PemBio(identity.ca_pem);
+    X509_STORE* store = SSL_CTX_get_cert_store(ctx);
+    int added = 0;
+    while (X509* ca = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) {
+      added += X509_STORE_add_cert(store, ca) == 1;
+      X509_free(ca);
+    }
+    ERR_clear_error();  // the end of the PEM text reads as an error
+    if (added == 0) return MalformedError("CA certificate: no certificate in the PEM text");
+  }
   if (!identity.cert_pem.empty()) {
-    ssl.use_certificate_chain(asio::buffer(identity.cert_pem), ec);
-    if (ec) return MalformedError("client certificate: " + ec.message());
-    ssl.use_private_key(asio::buffer(identity.key_pem), asio::ssl::context::pem, ec);
-    if (ec) return MalformedError("client key: " + ec.message());
+    BioPtr bio = PemBio(identity.cert_pem);
+    X509* cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr);
+    if (cert == nullptr || SSL_CTX_use_certificate(ctx, cert) != 1) {
+      X509_free(cert);
+      return MalformedError(OpenSslError("client certificate"));
+    }
+    X509_free(cert);
+    while (X509* chain = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) {
+      if (SSL_CTX_add_extra_chain_cert(ctx, chain) != 1) X509_free(chain);
+    }
+    ERR_clear_error();
+    BioPtr key_bio = PemBio(identity.key_pem);
+    EVP_PKEY* key = PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr);
+    if (key == nullptr || SSL_CTX_use_PrivateKey(ctx, key) != 1) {
+      EVP_PKEY_free(key);
+      return MalformedError(OpenSslError("client key"));
+    }
+    EVP_PKEY_free(key);
   }
   return context;
 }
@@ -59,55 +111,102 @@ Result<Endpoint> ParseHttpsUrl(std::string_view url) {
   return out;
 }
 
+// One blocking socket with OpenSSL reading and writing it directly (a socket BIO): the load
+// tool shares the machine with the server it measures, and Asio's TLS engine (memory BIOs, an
+// error-queue reset per call, a copy per record) cost it more CPU than the TLS itself.
+// Responses are parsed by Beast's HTTP parser.
 struct HttpsConnection::Impl {
   Endpoint endpoint;
   std::shared_ptr<ClientContext> context;
-  asio::io_context ioc;
-  std::unique_ptr<asio::ssl::stream<tcp::socket>> stream;
-  beast::flat_buffer buffer;
+  int fd = -1;
+  SSL* ssl = nullptr;
+  std::string pending;  // bytes read past the end of the last response
   int opened = 0;
 
   void Close() {
-    boost::system::error_code ec;
-    if (stream) stream->lowest_layer().close(ec);
-    stream.reset();
-    buffer.clear();
+    if (ssl != nullptr) SSL_free(ssl);
+    ssl = nullptr;
+    if (fd >= 0) ::close(fd);
+    fd = -1;
+    pending.clear();
   }
 
   Status Connect() {
     Close();
-    boost::system::error_code ec;
-    tcp::resolver resolver(ioc);
-    auto endpoints = resolver.resolve(endpoint.host, std::to_string(endpoint.port), ec);
-    if (ec) return UnavailableError("resolve " + endpoint.host + ": " + ec.message());
-    stream = std::make_unique<asio::ssl::stream<tcp::socket>>(ioc, context->impl().ssl);
-    asio::connect(stream->lowest_layer(), endpoints, ec);
-    if (ec) return UnavailableError("connect: " + ec.message());
-    // Beast writes the header and body separately: without NODELAY, Nagle and delayed ACKs
-    // would add 40 ms to every request.
-    stream->lowest_layer().set_option(tcp::no_delay(true), ec);
-    stream->set_verify_callback(asio::ssl::host_name_verification(endpoint.host));
-    SSL_set_tlsext_host_name(stream->native_handle(), endpoint.host.c_str());
-    stream->handshake(asio::ssl::stream_base::client, ec);
-    if (ec) {
-      stream.reset();
-      return UnavailableError("TLS handshake: " + ec.message());
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* found = nullptr;
+    const std::string port = std::to_string(endpoint.port);
+    if (int rc = ::getaddrinfo(endpoint.host.c_str(), port.c_str(), &hints, &found); rc != 0) {
+      return UnavailableError("resolve " + endpoint.host + ": " + ::gai_strerror(rc));
+    }
+    std::string error = "no address";
+    for (addrinfo* a = found; a != nullptr && fd < 0; a = a->ai_next) {
+      fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+      if (fd < 0) continue;
+      if (::connect(fd, a->ai_addr, a->ai_addrlen) != 0) {
+        error = std::strerror(errno);
+        ::close(fd);
+        fd = -1;
+      }
+    }
+    ::freeaddrinfo(found);
+    if (fd < 0) return UnavailableError("connect: " + error);
+    // Nagle and delayed ACKs would add 40 ms to every request.
+    const int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    ssl = SSL_new(context->impl().ctx);
+    if (ssl == nullptr) return UnavailableError(OpenSslError("SSL_new"));
+    SSL_set_fd(ssl, fd);
+    SSL_set_tlsext_host_name(ssl, endpoint.host.c_str());
+    SSL_set1_host(ssl, endpoint.host.c_str());
+    if (SSL_connect(ssl) != 1) {
+      Status st = UnavailableError(OpenSslError("TLS handshake"));
+      Close();
+      return st;
     }
     ++opened;
     return Status::Ok();
   }
 
-  // One exchange on the current connection; `ec` says whether the transport failed.
-  HttpReply Exchange(const http::request<http::string_body>& req, bool head,
-                     boost::system::error_code& ec) {
-    HttpReply reply;
-    http::write(*stream, req, ec);
-    if (ec) return reply;
+  bool WriteAll(std::string_view bytes) {
+    while (!bytes.empty()) {
+      const int n = SSL_write(ssl, bytes.data(), static_cast<int>(bytes.size()));
+      if (n <= 0) return false;
+      bytes.remove_prefix(static_cast<size_t>(n));
+    }
+    return true;
+  }
+
+  // One exchange on the current connection; false when the transport failed.
+  bool Exchange(std::string_view request, bool head, HttpReply& reply) {
+    if (!WriteAll(request)) return false;
     http::response_parser<http::string_body> parser;
     parser.body_limit(256 * 1024 * 1024);
+    parser.eager(true);
     if (head) parser.skip(true);
-    http::read(*stream, buffer, parser, ec);
-    if (ec) return reply;
+    beast::error_code ec;
+    char chunk[64 * 1024];
+    while (!parser.is_done()) {
+      if (!pending.empty()) {
+        const size_t used = parser.put(asio::buffer(pending), ec);
+        if (ec == http::error::need_more) ec = {};
+        if (ec) return false;
+        pending.erase(0, used);
+        if (parser.is_done()) break;
+        if (used > 0) continue;
+      }
+      const int n = SSL_read(ssl, chunk, sizeof chunk);
+      if (n <= 0) {
+        // The server closed after a response that ends with the connection.
+        if (SSL_get_error(ssl, n) == SSL_ERROR_ZERO_RETURN && !parser.got_some()) return false;
+        parser.put_eof(ec);
+        if (ec || !parser.is_done()) return false;
+        break;
+      }
+      pending.append(chunk, static_cast<size_t>(n));
+    }
     http::response<http::string_body>& res = parser.get();
     reply.status = static_cast<int>(res.result_int());
     if (auto it = res.find(http::field::location); it != res.end()) {
@@ -115,7 +214,7 @@ struct HttpsConnection::Impl {
     }
     reply.body = std::move(res.body());
     if (!res.keep_alive()) Close();
-    return reply;
+    return true;
   }
 };
 
@@ -132,23 +231,27 @@ int HttpsConnection::connections_opened() const { return impl_->opened; }
 Result<HttpReply> HttpsConnection::Send(std::string_view method, std::string_view target,
                                         const Headers& headers, std::string_view body) {
   Impl& s = *impl_;
-  http::request<http::string_body> req;
-  req.method_string(method);
-  req.target(target);
-  req.version(11);
-  req.set(http::field::host, s.endpoint.host + ":" + std::to_string(s.endpoint.port));
-  for (const auto& [name, value] : headers) req.set(name, value);
-  req.body() = std::string(body);
-  if (!body.empty() || method == "POST" || method == "PUT") req.prepare_payload();
+  std::string request;
+  request.reserve(256 + target.size() + body.size());
+  request.append(method).append(" ").append(target).append(" HTTP/1.1\r\nHost: ");
+  request.append(s.endpoint.host).append(":").append(std::to_string(s.endpoint.port));
+  request.append("\r\n");
+  for (const auto& [name, value] : headers) request.append(name).append(": ").append(value).append("\r\n");
+  if (!body.empty() || method == "POST" || method == "PUT") {
+    request.append("Content-Length: ").append(std::to_string(body.size())).append("\r\n");
+  }
+  request.append("\r\n").append(body);
   // A kept-alive connection the server closed fails on first use: reconnect once, then fail.
-  const bool fresh = !s.stream;
+  const bool fresh = s.ssl == nullptr;
   for (int attempt = 0; attempt < 2; ++attempt) {
-    if (!s.stream) CLINSHUB_RETURN_IF_ERROR(s.Connect());
-    boost::system::error_code ec;
-    HttpReply reply = s.Exchange(req, method == "HEAD", ec);
-    if (!ec) return reply;
+    if (s.ssl == nullptr) CLINSHUB_RETURN_IF_ERROR(s.Connect());
+    HttpReply reply;
+    if (s.Exchange(request, method == "HEAD", reply)) return reply;
     s.Close();
-    if (fresh || attempt == 1) return UnavailableError(std::string(method) + " " + std::string(target) + ": " + ec.message());
+    if (fresh || attempt == 1) {
+      return UnavailableError(std::string(method) + " " + std::string(target) +
+                              ": the connection failed");
+    }
   }
   return UnavailableError("unreachable");
 }

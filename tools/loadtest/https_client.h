@@ -1,5 +1,6 @@
 // A blocking HTTPS/1.1 client for the load tool: one keep-alive connection with mutual TLS
-// (Boost.Beast over OpenSSL), reconnecting once when the server closed an idle connection.
+// (OpenSSL on a plain socket, Beast's HTTP parser), reconnecting once when the server closed an
+// idle connection.
 //
 // TlsIdentity holds the PEM texts; ClientContext turns one into an OpenSSL context that any
 // number of connections (on any threads) may share once built. An HttpsConnection is used by

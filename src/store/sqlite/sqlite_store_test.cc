@@ -332,6 +332,8 @@ class WalSyncCounter {
     self_ = nullptr;
   }
   int wal_syncs() const { return wal_syncs_.load(); }
+  // From now on every fsync of a WAL fails as a full or failing disk would make it fail.
+  void FailSyncs(bool fail) { fail_.store(fail); }
 
  private:
   struct Tail {
@@ -361,7 +363,10 @@ class WalSyncCounter {
   }
   static int Sync(sqlite3_file* f, int flags) {
     Tail* tail = TailOf(f);
-    if (tail->wal) self_->wal_syncs_.fetch_add(1);
+    if (tail->wal) {
+      self_->wal_syncs_.fetch_add(1);
+      if (self_->fail_.load()) return SQLITE_IOERR_FSYNC;
+    }
     return tail->real->xSync(f, flags);
   }
 
@@ -372,6 +377,7 @@ class WalSyncCounter {
   sqlite3_io_methods methods_{};
   std::once_flag methods_once_;
   std::atomic<int> wal_syncs_{0};
+  std::atomic<bool> fail_{false};
 };
 
 AuditEvent SummaryAudit(const std::string& reason) {
@@ -429,6 +435,48 @@ TEST_F(SqliteStoreTest, ReadAuditsCommitWithoutAWalFsyncAndMixedGroupsStillFsync
   Result<AuditVerification> chain = (*reopened)->VerifyAudit();
   ASSERT_TRUE(chain.ok());
   EXPECT_TRUE(chain->intact) << chain->problem;
+}
+
+// Commits are answered only after the syncer's fsync of the WAL. If that fsync fails, what
+// the OS holds of the WAL is unknown: the commits waiting on it fail, and the store takes no
+// more writes (like PostgreSQL after a failed fsync) until it is reopened; reads go on.
+TEST_F(SqliteStoreTest, AFailedWalFsyncFailsItsCommitsAndStopsWritesUntilReopened) {
+  WalSyncCounter counter;
+  SqliteOptions options;
+  options.path = dir_;
+  {
+    Result<std::unique_ptr<Store>> store = OpenSqliteStore(options, clock_);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    WriteBatch first;
+    first.ops.push_back(SmallUnit("A"));
+    ASSERT_TRUE((*store)->Commit(std::move(first)).ok());
+
+    counter.FailSyncs(true);
+    WriteBatch second;
+    second.ops.push_back(SmallUnit("B"));
+    Result<CommitResult> failed = (*store)->Commit(std::move(second));
+    ASSERT_FALSE(failed.ok());
+    EXPECT_EQ(failed.status().code(), ErrorCode::kUnavailable);
+    EXPECT_NE(failed.status().message().find("fsync"), std::string::npos)
+        << failed.status().message();
+
+    counter.FailSyncs(false);
+    WriteBatch third;
+    third.ops.push_back(SmallUnit("C"));
+    Result<CommitResult> refused = (*store)->Commit(std::move(third));
+    ASSERT_FALSE(refused.ok()) << "a write was taken after a failed fsync";
+    EXPECT_EQ(refused.status().code(), ErrorCode::kUnavailable);
+    EXPECT_FALSE((*store)->Ping().ok()) << "/healthz would not tell";
+    EXPECT_TRUE((*store)
+                    ->ReadUnit(UnitKey{"person-1", "http://jpfhir.jp/fhir/clins/bundle-identifier", "A"})
+                    .ok());
+  }
+  Result<std::unique_ptr<Store>> reopened = OpenSqliteStore(options, clock_);
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  EXPECT_TRUE((*reopened)->Ping().ok());
+  WriteBatch fourth;
+  fourth.ops.push_back(SmallUnit("D"));
+  EXPECT_TRUE((*reopened)->Commit(std::move(fourth)).ok());
 }
 
 TEST_F(SqliteStoreTest, ReadAuditsFsyncEveryCommitWhenRelaxingIsOff) {
