@@ -18,14 +18,34 @@ std::string SampleBundle() {
   return json;
 }
 
+// What the store writes now (LZ4) and what the releases of 2026-11 wrote (zstd): both must
+// read back.
+struct Codec {
+  const char* name;
+  std::string (*compress)(std::string_view);
+  std::string magic;
+};
+const Codec kCodecs[] = {
+    {"lz4", &CompressJson, std::string("\x04\x22\x4D\x18", 4)},
+    {"zstd", &CompressJsonAsZstdForTests, std::string("\x28\xB5\x2F\xFD", 4)},
+};
+
+TEST(JsonCodecTest, NewRowsAreLz4) {
+  const std::string stored = CompressJson(SampleBundle());
+  EXPECT_EQ(stored.substr(0, 4), kCodecs[0].magic);
+}
+
 TEST(JsonCodecTest, RoundTripIsSmallerAndExact) {
+  for (const Codec& codec : kCodecs) {
+  SCOPED_TRACE(codec.name);
   const std::string json = SampleBundle();
-  const std::string stored = CompressJson(json);
+  const std::string stored = codec.compress(json);
   EXPECT_LT(stored.size(), json.size() / 2);
   EXPECT_TRUE(IsCompressedJson(stored.data(), stored.size()));
   Result<std::string> back = DecodeStoredJson(stored.data(), stored.size());
   ASSERT_TRUE(back.ok()) << back.status().message();
   EXPECT_EQ(*back, json);
+  }
 }
 
 TEST(JsonCodecTest, OldPlainRowsReadAsTheyAre) {
@@ -41,10 +61,12 @@ TEST(JsonCodecTest, OldPlainRowsReadAsTheyAre) {
 }
 
 TEST(JsonCodecTest, Empty) {
-  const std::string stored = CompressJson("");
-  Result<std::string> back = DecodeStoredJson(stored.data(), stored.size());
-  ASSERT_TRUE(back.ok()) << back.status().message();
-  EXPECT_EQ(*back, "");
+  for (const Codec& codec : kCodecs) {
+    const std::string stored = codec.compress("");
+    Result<std::string> back = DecodeStoredJson(stored.data(), stored.size());
+    ASSERT_TRUE(back.ok()) << codec.name << ": " << back.status().message();
+    EXPECT_EQ(*back, "");
+  }
   Result<std::string> none = DecodeStoredJson(nullptr, 0);
   ASSERT_TRUE(none.ok());
   EXPECT_EQ(*none, "");
@@ -53,9 +75,11 @@ TEST(JsonCodecTest, Empty) {
 // The store writes a small head frame (the writer's part) followed by the caller's frame of
 // the rest; the two read back as one document.
 TEST(JsonCodecTest, ConcatenatedFramesDecodeAsOneDocument) {
+  for (const Codec& codec : kCodecs) {
+  SCOPED_TRACE(codec.name);
   const std::string json = SampleBundle();
   const size_t cut = 40;
-  const std::string stored = CompressJson(json.substr(0, cut)) + CompressJson(json.substr(cut));
+  const std::string stored = codec.compress(json.substr(0, cut)) + codec.compress(json.substr(cut));
   Result<std::string> back = DecodeStoredJson(stored.data(), stored.size());
   ASSERT_TRUE(back.ok()) << back.status().message();
   EXPECT_EQ(*back, json);
@@ -69,11 +93,14 @@ TEST(JsonCodecTest, ConcatenatedFramesDecodeAsOneDocument) {
   Result<std::string> junk = DecodeStoredJson(trailing.data(), trailing.size());
   ASSERT_FALSE(junk.ok());
   EXPECT_EQ(junk.status().code(), ErrorCode::kInternal);
+  }
 }
 
 TEST(JsonCodecTest, CorruptFrameIsInternalNotACrash) {
+  for (const Codec& codec : kCodecs) {
+  SCOPED_TRACE(codec.name);
   const std::string json = SampleBundle();
-  const std::string stored = CompressJson(json);
+  const std::string stored = codec.compress(json);
   // Truncated body.
   std::string cut = stored.substr(0, stored.size() / 2);
   Result<std::string> r1 = DecodeStoredJson(cut.data(), cut.size());
@@ -86,10 +113,10 @@ TEST(JsonCodecTest, CorruptFrameIsInternalNotACrash) {
   ASSERT_FALSE(r2.ok());
   EXPECT_EQ(r2.status().code(), ErrorCode::kInternal);
   // Only the magic, no header.
-  const std::string magic("\x28\xB5\x2F\xFD", 4);
-  Result<std::string> r3 = DecodeStoredJson(magic.data(), magic.size());
+  Result<std::string> r3 = DecodeStoredJson(codec.magic.data(), codec.magic.size());
   ASSERT_FALSE(r3.ok());
   EXPECT_EQ(r3.status().code(), ErrorCode::kInternal);
+  }
 }
 
 }  // namespace

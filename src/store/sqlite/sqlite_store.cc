@@ -45,7 +45,7 @@ using sqlite::FromMicros;
 using sqlite::ToMicros;
 
 // Every read of resource_version.content goes through here, so old plain-text rows and
-// zstd-compressed ones (json_codec.h) read alike.
+// compressed ones (json_codec.h) read alike.
 Result<ResourceVersion> RowToVersion(const Statement& s, const std::string& type,
                                      const std::string& id) {
   ResourceVersion v;
@@ -118,13 +118,17 @@ struct ReadConnection {
   std::unique_ptr<sqlite::PublicHealthReader> public_health;
 
   static Result<std::unique_ptr<ReadConnection>> Open(const std::string& file,
-                                                      int busy_timeout_ms) {
+                                                      const SqliteOptions& options) {
     auto rc = std::make_unique<ReadConnection>();
-    Result<std::unique_ptr<Connection>> db = Connection::Open(file, false, busy_timeout_ms);
+    Result<std::unique_ptr<Connection>> db =
+        Connection::Open(file, false, options.busy_timeout_ms);
     if (!db.ok()) return db.take_status();
     rc->db = std::move(*db);
     // Belt and braces: a read connection that cannot write cannot break the single-writer rule.
     CLINSHUB_RETURN_IF_ERROR(rc->db->Exec("PRAGMA query_only = 1"));
+    // The B-tree's upper pages stay here instead of being read through pread on every query.
+    CLINSHUB_RETURN_IF_ERROR(
+        rc->db->Exec("PRAGMA cache_size = -" + std::to_string(options.reader_cache_kib)));
     const std::string cols = kVersionColumns;
     CLINSHUB_RETURN_IF_ERROR(PrepareAll(*rc->db, {
         {&rc->current,
@@ -292,7 +296,7 @@ struct PreparedJson {
   size_t id_at = std::string::npos;
   // Compression moved off the writer thread too (CompleteOnCaller): everything after the last
   // hole, which is nearly all of the text (the holes are in id and meta, at the top), is one
-  // zstd frame made by the caller; `text` then keeps only what comes before `tail_at`. The
+  // compressed frame made by the caller; `text` then keeps only what comes before `tail_at`. The
   // stored content is a frame of the rendered head followed by this one (json_codec.h reads
   // concatenated frames as one document).
   size_t tail_at = std::string::npos;  // npos: not split (text is whole)
@@ -1543,7 +1547,7 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& options,
   std::vector<std::unique_ptr<ReadConnection>> readers;
   for (int i = 0; i < options.read_connections; ++i) {
     Result<std::unique_ptr<ReadConnection>> reader =
-        ReadConnection::Open(file, options.busy_timeout_ms);
+        ReadConnection::Open(file, options);
     if (!reader.ok()) return reader.take_status();
     readers.push_back(std::move(*reader));
   }

@@ -33,8 +33,9 @@ struct SqliteOptions {
   // Read connections in the pool (concurrent reads beyond this wait for a free one).
   int read_connections = 4;
 
-  // Page cache of the writer connection, KiB (SQLite's default is 2 MB).
+  // Page caches, KiB (SQLite's default is 2 MB): the writer's, and each read connection's.
   int writer_cache_kib = 64 * 1024;
+  int reader_cache_kib = 16 * 1024;
 
   // How long a statement waits on a lock held by another process before kUnavailable.
   int busy_timeout_ms = 5000;

@@ -193,7 +193,7 @@ TEST_F(SqliteStoreTest, TheCheckpointerCopiesTheWalIntoTheDatabaseWhileTheStoreI
     fhir::Value p = fhir::Value::Object();
     p.Set("resourceType", fhir::Value::String("Patient"));
     p.Set("id", fhir::Value::String("p" + std::to_string(i)));
-    // Over a page each after compression (stored JSON is zstd-compressed, json_codec.h):
+    // Over a page each after compression (stored JSON is compressed, json_codec.h):
     // 6000 pseudo-random characters of a 64-letter alphabet are ~4.5 KB of entropy.
     std::string text(6000, ' ');
     uint32_t state = 2463534242u + static_cast<uint32_t>(i);

@@ -1,6 +1,6 @@
-// Issue 7 on the store itself: new versions are stored as zstd BLOBs (json_codec.h); rows an
-// older release wrote are plain text and are read as they are by every read path, with no
-// migration rewriting them; a damaged frame is kInternal.
+// Issue 7 on the store itself: new versions are stored as LZ4 BLOBs (json_codec.h); rows
+// earlier releases wrote (zstd frames, plain text) are read as they are by every read path,
+// with no migration rewriting them; a damaged frame is kInternal.
 #include <sqlite3.h>
 
 #include <filesystem>
@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "fhir/json.h"
+#include "store/sqlite/json_codec.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/store_test_suite.h"
 
@@ -70,32 +71,55 @@ TEST_F(StoredJsonTest, NewRowsAreCompressedAndOldPlainRowsStayReadable) {
   ASSERT_TRUE(put_patient("female").ok());
   EXPECT_EQ(Row(file, "SELECT typeof(content), hex(substr(content, 1, 4)) FROM resource_version"
                       " WHERE type = 'Patient' AND id = 'p1'"),
-            (std::vector<std::string>{"blob", "28B52FFD"}));
-  // Version 1 as an older release wrote it: plain JSON text.
+            (std::vector<std::string>{"blob", "04224D18"}));
+  // Version 1 as the first releases wrote it: plain JSON text.
   Exec(file,
        "UPDATE resource_version SET content = '{\"resourceType\":\"Patient\",\"id\":\"p1\","
        "\"gender\":\"old\"}' WHERE type = 'Patient' AND id = 'p1' AND version = 1");
   ASSERT_TRUE(put_patient("male").ok());
+  // Version 2 as the releases of 2026-11 wrote it: one zstd frame.
+  const std::string v2_json = R"({"resourceType":"Patient","id":"p1","gender":"male-zstd"})";
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(file.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* update = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db,
+                               "UPDATE resource_version SET content = ?1 WHERE type = 'Patient'"
+                               " AND id = 'p1' AND version = 2",
+                               -1, &update, nullptr),
+            SQLITE_OK);
+  const std::string zstd_row = sqlite::CompressJsonAsZstdForTests(v2_json);
+  sqlite3_bind_blob(update, 1, zstd_row.data(), static_cast<int>(zstd_row.size()),
+                    SQLITE_TRANSIENT);
+  EXPECT_EQ(sqlite3_step(update), SQLITE_DONE);
+  sqlite3_finalize(update);
+  sqlite3_close(db);
+  ASSERT_TRUE(put_patient("other").ok());
 
   Result<ResourceVersion> v1 = (*store)->ReadVersion("Patient", "p1", 1);
   ASSERT_TRUE(v1.ok()) << v1.status().ToString();
   EXPECT_EQ(v1->json, R"({"resourceType":"Patient","id":"p1","gender":"old"})");
+  Result<ResourceVersion> v2 = (*store)->ReadVersion("Patient", "p1", 2);
+  ASSERT_TRUE(v2.ok()) << v2.status().ToString();
+  EXPECT_EQ(v2->json, v2_json);
   Result<ResourceVersion> current = (*store)->Read("Patient", "p1");
   ASSERT_TRUE(current.ok()) << current.status().ToString();
-  EXPECT_NE(current->json.find(R"("gender":"male")"), std::string::npos) << current->json;
-  EXPECT_NE(current->json.find(R"("versionId":"2")"), std::string::npos) << current->json;
+  EXPECT_NE(current->json.find(R"("gender":"other")"), std::string::npos) << current->json;
+  EXPECT_NE(current->json.find(R"("versionId":"3")"), std::string::npos) << current->json;
   Result<std::vector<ResourceVersion>> history = (*store)->History("Patient", "p1", 10);
   ASSERT_TRUE(history.ok()) << history.status().ToString();
-  ASSERT_EQ(history->size(), 2u);
+  ASSERT_EQ(history->size(), 3u);
   EXPECT_EQ((*history)[0].json, current->json);
-  EXPECT_EQ((*history)[1].json, v1->json);
+  EXPECT_EQ((*history)[1].json, v2->json);
+  EXPECT_EQ((*history)[2].json, v1->json);
 
   // A damaged frame is the store's own fault on every read path, never a crash.
-  Exec(file, "UPDATE resource_version SET content = x'28B52FFD0000DEADBEEF'"
-             " WHERE type = 'Patient' AND id = 'p1' AND version = 2");
-  EXPECT_EQ((*store)->Read("Patient", "p1").status().code(), ErrorCode::kInternal);
-  EXPECT_EQ((*store)->ReadVersion("Patient", "p1", 2).status().code(), ErrorCode::kInternal);
-  EXPECT_EQ((*store)->History("Patient", "p1", 10).status().code(), ErrorCode::kInternal);
+  for (const char* damaged : {"x'04224D180000DEADBEEF'", "x'28B52FFD0000DEADBEEF'"}) {
+    Exec(file, std::string("UPDATE resource_version SET content = ") + damaged +
+                   " WHERE type = 'Patient' AND id = 'p1' AND version = 3");
+    EXPECT_EQ((*store)->Read("Patient", "p1").status().code(), ErrorCode::kInternal);
+    EXPECT_EQ((*store)->ReadVersion("Patient", "p1", 3).status().code(), ErrorCode::kInternal);
+    EXPECT_EQ((*store)->History("Patient", "p1", 10).status().code(), ErrorCode::kInternal);
+  }
 }
 
 // A unit whose two items are its Bundle's entries, as submissions make them.
