@@ -546,6 +546,7 @@ std::string Fixed(double v, int digits = 3) {
 struct ServerFacts {
   uint64_t rss = 0, peak_rss = 0, disk = 0;
   std::string rss_source;  // "/proc" or "/metrics" or ""
+  double startup_seconds = -1;  // --spawn: from exec to its "listening" line
 };
 
 Value ToJson(const BenchOptions& o, const Data& data, const std::vector<WorkloadResult>& results,
@@ -606,6 +607,7 @@ Value ToJson(const BenchOptions& o, const Data& data, const std::vector<Workload
     if (server.peak_rss > 0) s.Set("peak_rss_bytes", integer(server.peak_rss));
     s.Set("rss_source", Value::String(server.rss_source));
   }
+  if (server.startup_seconds >= 0) s.Set("startup_seconds", num(server.startup_seconds));
   if (server.disk > 0) {
     s.Set("disk_bytes", integer(server.disk));
     s.Set("stored_resources", integer(stored_resources));
@@ -660,6 +662,9 @@ void PrintTable(const Data& data, const std::vector<WorkloadResult>& results,
   } else {
     std::printf("server RSS: unknown (not spawned; /metrics has no process_resident_memory_bytes)\n");
   }
+  if (server.startup_seconds >= 0) {
+    std::printf("server start-up: %.2f s (exec to listening)\n", server.startup_seconds);
+  }
   if (server.disk > 0) {
     std::printf("disk: %.1f MB for %llu stored resources = %.0f bytes/resource (%.2f× the "
                 "submitted JSON)\n",
@@ -708,18 +713,26 @@ int RunBench(const BenchOptions& o) {
   std::unique_ptr<SpawnedServer> server;
   pid_t server_pid = -1;
   std::string work_dir, data_dir, pki_dir = o.pki_dir, url = o.url;
-  if (o.spawn) {
+  double startup_seconds = -1;
+  if (!o.data_dir.empty() && !o.spawn) return Fail("--data needs --spawn");
+  if (o.spawn && !o.data_dir.empty()) {
+    data_dir = o.data_dir;  // an earlier run's: never removed here
+  } else if (o.spawn) {
     std::string base = o.work_dir.empty() ? std::filesystem::temp_directory_path().string() : o.work_dir;
     std::string pattern = base + "/clinshub-bench-XXXXXX";
     if (::mkdtemp(pattern.data()) == nullptr) return Fail("cannot create a directory in " + base);
     work_dir = pattern;
     data_dir = work_dir + "/data";
+  }
+  if (o.spawn) {
     std::string binary = o.server_binary;
     if (binary.empty()) {
       std::error_code ec;
       binary = std::filesystem::read_symlink("/proc/self/exe", ec).string();
     }
+    const auto spawn_start = SteadyClock::now();
     auto started = SpawnedServer::Start(binary, data_dir, o.server_args);
+    startup_seconds = std::chrono::duration<double>(SteadyClock::now() - spawn_start).count();
     if (!started.ok()) return Fail(started.status().message());
     server = std::move(*started);
     url = server->url();
@@ -758,8 +771,8 @@ int RunBench(const BenchOptions& o) {
   const std::set<std::string> caps = Capabilities(setup.Operator());
   if (caps.empty()) return cleanup(), Fail("GET /metadata failed: is " + url + " a clinshub hub?");
 
-  // Directory and roster, through the operator API.
-  {
+  // Directory and roster, through the operator API (already there with --assume-loaded).
+  if (!o.assume_loaded) {
     const std::string body = DirectoryNdjson(data.population);
     const Headers ndjson = {{"Content-Type", "application/x-ndjson"}};
     results.push_back(RunWorkers(
@@ -791,7 +804,7 @@ int RunBench(const BenchOptions& o) {
   // runs out takes over another institution's remaining bundles).
   std::vector<std::vector<size_t>> by_institution(n_inst);
   for (size_t u = 0; u < data.units.size(); ++u) by_institution[data.units[u].institution].push_back(u);
-  if (Wants(o, "ingest")) {
+  if (Wants(o, "ingest") && !o.assume_loaded) {
     std::unique_ptr<std::atomic<size_t>[]> next(new std::atomic<size_t>[n_inst]);
     for (size_t i = 0; i < n_inst; ++i) next[i] = 0;
     const Headers headers = {{"Content-Type", "application/fhir+json"}};
@@ -837,7 +850,8 @@ int RunBench(const BenchOptions& o) {
     std::vector<std::set<size_t>> person_sets(n_inst);
     for (size_t u = 0; u < data.units.size(); ++u) {
       const Unit& unit = data.units[u];
-      if (unit.bundle_id.empty()) continue;
+      // With --assume-loaded every unit is taken as stored (its Bundle id unknown).
+      if (unit.bundle_id.empty() && !o.assume_loaded) continue;
       stored_resources += unit.resources;
       stored[unit.institution].push_back(u);
       person_sets[unit.institution].insert(unit.person);
@@ -871,6 +885,10 @@ int RunBench(const BenchOptions& o) {
   if (Wants(o, "read") || mixed) {
     if (!any_stored) {
       if (Wants(o, "read")) results.push_back(Skipped("read", "nothing was ingested"));
+    } else if (o.assume_loaded) {
+      if (Wants(o, "read")) {
+        results.push_back(Skipped("read", "--assume-loaded: the Bundle ids are not known"));
+      }
     } else {
       mix.push_back(read_step);
       if (Wants(o, "read")) run_timed("read", "bundles", read_step);
@@ -969,7 +987,9 @@ int RunBench(const BenchOptions& o) {
       if (Wants(o, "inbox")) run_timed("inbox", "inboxes", step);
     }
   }
-  if (mixed) {
+  if (mixed && o.assume_loaded) {
+    results.push_back(Skipped("mixed", "--assume-loaded: the Bundle ids are not known"));
+  } else if (mixed) {
     if (mix.empty()) {
       results.push_back(Skipped("mixed", "nothing was ingested"));
     } else {
@@ -1002,6 +1022,7 @@ int RunBench(const BenchOptions& o) {
     facts.rss = server->RssBytes();
     facts.peak_rss = server->PeakRssBytes();
     facts.rss_source = "/proc/" + std::to_string(server->pid()) + "/status";
+    facts.startup_seconds = startup_seconds;
     const int exit_status = server->Stop();
     if (exit_status != 0) log("the spawned server exited with status %d", exit_status);
     facts.disk = DataBytes(data_dir);
@@ -1067,6 +1088,13 @@ CLI::App* AddBenchCommand(CLI::App& app, int& exit_code) {
                     "summary and search workloads (more: a larger working set)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  bench->add_flag("--assume-loaded", o.assume_loaded,
+                  "The hub already holds this population (an earlier run with the same --seed, "
+                  "--persons and --institutions): skip loading the directory, roster and "
+                  "bundles and run the read workloads that need no Bundle ids");
+  bench->add_option("--data", o.data_dir,
+                    "With --spawn: serve this data directory (kept by an earlier --keep-data "
+                    "run) instead of a new one; it is not removed");
   bench->add_option("--mixed-write-percent", o.mixed_write_percent,
                     "Share of writes (resubmissions) in the mixed workload")
       ->capture_default_str()->check(CLI::Range(0, 100));

@@ -24,6 +24,8 @@ struct BenchOptions {
   std::vector<std::string> server_args;  // extra `clinshub serve` arguments
   std::string work_dir;                  // where --spawn puts its data directory
   bool keep_data = false;
+  std::string data_dir;       // with --spawn: an existing data directory to serve
+  bool assume_loaded = false; // the hub already holds the population: reads only
 
   // Identities: --pki issues them all from the hub CA; otherwise explicit files.
   std::string pki_dir;

@@ -2,6 +2,8 @@
 // request, and print JSON that parses. No timing is checked (benchmarks are not tests).
 #include <sys/wait.h>
 
+#include <stdlib.h>
+
 #include <cstdio>
 #include <string>
 
@@ -63,6 +65,41 @@ TEST(LoadTool, SpawnedTinyRunHasNoErrorsAndPrintsJson) {
   ASSERT_NE(server, nullptr);
   EXPECT_GT(Integer(*server, "rss_bytes"), 0u);
   EXPECT_GT(Integer(*server, "disk_bytes"), 0u);
+}
+
+// A population loaded once (--keep-data) is read again by a server spawned on the kept data
+// (--data --assume-loaded): nothing is loaded twice, the summaries find it all.
+TEST(LoadTool, ReadsAgainAPopulationLoadedByAnEarlierRun) {
+  char pattern[] = "/tmp/clinshub-loadtest-XXXXXX";
+  ASSERT_NE(::mkdtemp(pattern), nullptr);
+  const std::string work = pattern;
+  BenchRun load = RunBench("--spawn --persons 20 --seed 7 -c 2 --workloads ingest --keep-data "
+                           "--work-dir " + work + " --quiet");
+  ASSERT_EQ(load.exit_code, 0) << load.out;
+  std::string data;
+  {
+    // The kept directory: the only entry under the work directory.
+    FILE* ls = ::popen(("ls -d " + work + "/clinshub-bench-*/data").c_str(), "r");
+    char buf[512] = "";
+    if (ls != nullptr && std::fgets(buf, sizeof buf, ls) != nullptr) data = buf;
+    if (ls != nullptr) ::pclose(ls);
+    while (!data.empty() && (data.back() == '\n' || data.back() == '\r')) data.pop_back();
+  }
+  ASSERT_FALSE(data.empty()) << "no kept data directory under " << work;
+  BenchRun again = RunBench("--spawn --data " + data + " --assume-loaded --persons 20 --seed 7 "
+                            "-c 2 --duration 0.5 --workloads summary --json --quiet");
+  std::system(("rm -rf " + work).c_str());
+  ASSERT_EQ(again.exit_code, 0) << again.out;
+  Result<fhir::Value> json = fhir::ParseJson(again.out);
+  ASSERT_TRUE(json.ok()) << json.status().ToString() << "\n" << again.out;
+  EXPECT_EQ(Integer(*json, "errors"), 0u);
+  bool summaries = false, ingested = false;
+  for (const fhir::Value& w : json->Find("workloads")->items()) {
+    if (w.StringAt("name") == "summary") summaries = Integer(w, "ok") > 0;
+    if (w.StringAt("name") == "ingest") ingested = true;
+  }
+  EXPECT_TRUE(summaries) << again.out;
+  EXPECT_FALSE(ingested) << "the population was loaded again";
 }
 
 TEST(LoadTool, RefusesWithoutATarget) {
