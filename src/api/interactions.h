@@ -55,8 +55,12 @@ Result<Response> SearchConsents(const InteractionContext& ctx, const Request& re
 Result<Response> ReferralInbox(const InteractionContext& ctx, const Request& request);
 Result<Response> ReferralConsent(const InteractionContext& ctx, const Request& request);
 Result<Response> PatientSummary(const InteractionContext& ctx, const Request& request);
-// A person's item as its $summary Bundle.entry (what ItemCache keeps); *json_at is where the
-// item's resource JSON starts in it.
+// A person's item as a Bundle.entry of $summary and the FHIR searches: its resource as
+// submitted, its source institution and registration time, and, if `mark_uninformed`, the
+// 未告知 mark. *json_at (if given) is where the item's resource JSON starts in it.
+std::string RenderItemEntry(const store::StoredItem& item, bool mark_uninformed,
+                            size_t* json_at = nullptr);
+// The $summary entry (what ItemCache keeps): marked 未告知 when the item is.
 std::string RenderSummaryEntry(const store::StoredItem& item, size_t* json_at);
 Result<Response> SearchAuditEvents(const InteractionContext& ctx, const Request& request);
 // FHIR search on Condition, AllergyIntolerance, Observation, MedicationRequest for one patient

@@ -17,11 +17,6 @@
 namespace clinshub::api {
 namespace {
 
-constexpr char kRegistrationExtension[] =
-    "http://clinshub.example/fhir/StructureDefinition/registration";
-constexpr char kInstitutionSystem[] =
-    "http://jpfhir.jp/fhir/core/IdSystem/insurance-medical-institution-no";
-
 using fhir::JsonString;
 
 std::string PercentEncode(std::string_view s) {
@@ -37,24 +32,6 @@ std::string PercentEncode(std::string_view s) {
     }
   }
   return out;
-}
-
-// The entry for one item, as $summary shapes it: the resource as submitted, its source
-// institution and registration time, and `uninformed` for 未告知 items shown to institutions.
-std::string EntryJson(const store::StoredItem& it, const std::string& ref, bool marked) {
-  std::string e = R"({"fullUrl":)" + JsonString("urn:clinshub:item:" + ref);
-  e += R"(,"extension":[{"url":")";
-  e += kRegistrationExtension;
-  e += R"(","extension":[{"url":"institution","valueIdentifier":{"system":")";
-  e += kInstitutionSystem;
-  e += R"(","value":)" + JsonString(it.institution);
-  e += R"(}},{"url":"registered","valueInstant":)" + JsonString(FormatInstant(it.registered));
-  e += '}';
-  if (marked) e += R"(,{"url":"uninformed","valueBoolean":true})";
-  e += R"(]}],"resource":)";
-  e += it.item.json;
-  e += R"(,"search":{"mode":"match"}})";
-  return e;
 }
 
 std::string PatientIncludeJson(const InteractionContext& ctx, const std::string& person_key) {
@@ -318,7 +295,7 @@ Result<Response> SearchClinical(const InteractionContext& ctx, const Request& re
     // reading its own 未提供 item sees it; the patient must not).
     const bool patient_hidden =
         (m.item->item.flags & (clins::kFlagUninformed | clins::kFlagUndelivered)) != 0;
-    s.entries.push_back({EntryJson(*m.item, ref, m.marked), ref, patient_hidden});
+    s.entries.push_back({RenderItemEntry(*m.item, m.marked), ref, patient_hidden});
   }
   std::string token;
   if (s.entries.size() > search->count) {

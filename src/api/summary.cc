@@ -152,8 +152,8 @@ std::vector<const ItemCache::CachedItem*> ApplyWindows(
 
 }  // namespace
 
-std::string RenderSummaryEntry(const store::StoredItem& it, size_t* json_at) {
-  const bool uninformed = (it.item.flags & clins::kFlagUninformed) != 0;
+std::string RenderItemEntry(const store::StoredItem& it, bool mark_uninformed,
+                            size_t* json_at) {
   std::string entry;
   entry.reserve(it.item.json.size() + 512);
   entry += R"({"fullUrl":)";
@@ -167,14 +167,18 @@ std::string RenderSummaryEntry(const store::StoredItem& it, size_t* json_at) {
   entry += R"(}},{"url":"registered","valueInstant":)";
   fhir::AppendJsonString(entry, FormatInstant(it.registered));
   entry += '}';
-  // Institutions see the 未告知 mark; the patient never sees such an item at all
-  // (ItemVisibility), so the entry is the same for every viewer who sees it.
-  if (uninformed) entry += R"(,{"url":"uninformed","valueBoolean":true})";
+  if (mark_uninformed) entry += R"(,{"url":"uninformed","valueBoolean":true})";
   entry += R"(]}],"resource":)";
-  *json_at = entry.size();
+  if (json_at != nullptr) *json_at = entry.size();
   entry += it.item.json;
   entry += R"(,"search":{"mode":"match"}})";
   return entry;
+}
+
+std::string RenderSummaryEntry(const store::StoredItem& it, size_t* json_at) {
+  // The 未告知 mark for every viewer who sees the item: the patient never sees such an item at
+  // all (ItemVisibility), so the entry is the same for everyone the summary shows it to.
+  return RenderItemEntry(it, (it.item.flags & clins::kFlagUninformed) != 0, json_at);
 }
 
 Result<Response> PatientSummary(const InteractionContext& ctx, const Request& request) {

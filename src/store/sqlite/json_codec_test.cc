@@ -37,14 +37,14 @@ TEST(JsonCodecTest, NewRowsAreLz4) {
 
 TEST(JsonCodecTest, RoundTripIsSmallerAndExact) {
   for (const Codec& codec : kCodecs) {
-  SCOPED_TRACE(codec.name);
-  const std::string json = SampleBundle();
-  const std::string stored = codec.compress(json);
-  EXPECT_LT(stored.size(), json.size() / 2);
-  EXPECT_TRUE(IsCompressedJson(stored.data(), stored.size()));
-  Result<std::string> back = DecodeStoredJson(stored.data(), stored.size());
-  ASSERT_TRUE(back.ok()) << back.status().message();
-  EXPECT_EQ(*back, json);
+    SCOPED_TRACE(codec.name);
+    const std::string json = SampleBundle();
+    const std::string stored = codec.compress(json);
+    EXPECT_LT(stored.size(), json.size() / 2);
+    EXPECT_TRUE(IsCompressedJson(stored.data(), stored.size()));
+    Result<std::string> back = DecodeStoredJson(stored.data(), stored.size());
+    ASSERT_TRUE(back.ok()) << back.status().message();
+    EXPECT_EQ(*back, json);
   }
 }
 
@@ -76,46 +76,47 @@ TEST(JsonCodecTest, Empty) {
 // the rest; the two read back as one document.
 TEST(JsonCodecTest, ConcatenatedFramesDecodeAsOneDocument) {
   for (const Codec& codec : kCodecs) {
-  SCOPED_TRACE(codec.name);
-  const std::string json = SampleBundle();
-  const size_t cut = 40;
-  const std::string stored = codec.compress(json.substr(0, cut)) + codec.compress(json.substr(cut));
-  Result<std::string> back = DecodeStoredJson(stored.data(), stored.size());
-  ASSERT_TRUE(back.ok()) << back.status().message();
-  EXPECT_EQ(*back, json);
-  // A second frame cut short is damage, not a shorter document.
-  const std::string truncated = stored.substr(0, stored.size() - 3);
-  Result<std::string> bad = DecodeStoredJson(truncated.data(), truncated.size());
-  ASSERT_FALSE(bad.ok());
-  EXPECT_EQ(bad.status().code(), ErrorCode::kInternal);
-  // Bytes after the last frame that are not a frame: damage too.
-  const std::string trailing = stored + "{}";
-  Result<std::string> junk = DecodeStoredJson(trailing.data(), trailing.size());
-  ASSERT_FALSE(junk.ok());
-  EXPECT_EQ(junk.status().code(), ErrorCode::kInternal);
+    SCOPED_TRACE(codec.name);
+    const std::string json = SampleBundle();
+    const size_t cut = 40;
+    const std::string stored =
+        codec.compress(json.substr(0, cut)) + codec.compress(json.substr(cut));
+    Result<std::string> back = DecodeStoredJson(stored.data(), stored.size());
+    ASSERT_TRUE(back.ok()) << back.status().message();
+    EXPECT_EQ(*back, json);
+    // A second frame cut short is damage, not a shorter document.
+    const std::string truncated = stored.substr(0, stored.size() - 3);
+    Result<std::string> bad = DecodeStoredJson(truncated.data(), truncated.size());
+    ASSERT_FALSE(bad.ok());
+    EXPECT_EQ(bad.status().code(), ErrorCode::kInternal);
+    // Bytes after the last frame that are not a frame: damage too.
+    const std::string trailing = stored + "{}";
+    Result<std::string> junk = DecodeStoredJson(trailing.data(), trailing.size());
+    ASSERT_FALSE(junk.ok());
+    EXPECT_EQ(junk.status().code(), ErrorCode::kInternal);
   }
 }
 
 TEST(JsonCodecTest, CorruptFrameIsInternalNotACrash) {
   for (const Codec& codec : kCodecs) {
-  SCOPED_TRACE(codec.name);
-  const std::string json = SampleBundle();
-  const std::string stored = codec.compress(json);
-  // Truncated body.
-  std::string cut = stored.substr(0, stored.size() / 2);
-  Result<std::string> r1 = DecodeStoredJson(cut.data(), cut.size());
-  ASSERT_FALSE(r1.ok());
-  EXPECT_EQ(r1.status().code(), ErrorCode::kInternal);
-  // Flipped bytes in the compressed body.
-  std::string flipped = stored;
-  for (size_t i = stored.size() / 2; i < stored.size(); ++i) flipped[i] = static_cast<char>(~flipped[i]);
-  Result<std::string> r2 = DecodeStoredJson(flipped.data(), flipped.size());
-  ASSERT_FALSE(r2.ok());
-  EXPECT_EQ(r2.status().code(), ErrorCode::kInternal);
-  // Only the magic, no header.
-  Result<std::string> r3 = DecodeStoredJson(codec.magic.data(), codec.magic.size());
-  ASSERT_FALSE(r3.ok());
-  EXPECT_EQ(r3.status().code(), ErrorCode::kInternal);
+    SCOPED_TRACE(codec.name);
+    const std::string json = SampleBundle();
+    const std::string stored = codec.compress(json);
+    // Truncated body.
+    std::string cut = stored.substr(0, stored.size() / 2);
+    Result<std::string> r1 = DecodeStoredJson(cut.data(), cut.size());
+    ASSERT_FALSE(r1.ok());
+    EXPECT_EQ(r1.status().code(), ErrorCode::kInternal);
+    // Flipped bytes in the compressed body.
+    std::string flipped = stored;
+    for (size_t i = stored.size() / 2; i < stored.size(); ++i) flipped[i] = static_cast<char>(~flipped[i]);
+    Result<std::string> r2 = DecodeStoredJson(flipped.data(), flipped.size());
+    ASSERT_FALSE(r2.ok());
+    EXPECT_EQ(r2.status().code(), ErrorCode::kInternal);
+    // Only the magic, no header.
+    Result<std::string> r3 = DecodeStoredJson(codec.magic.data(), codec.magic.size());
+    ASSERT_FALSE(r3.ok());
+    EXPECT_EQ(r3.status().code(), ErrorCode::kInternal);
   }
 }
 
