@@ -350,6 +350,7 @@ class CompactWriter {
       : out_(out), marks_(marks), spans_(marks.empty() ? nullptr : spans) {
     if (spans != nullptr) spans->assign(marks_.size(), {std::string::npos, 0});
     for (const Value* m : marks_) {
+      if (m == nullptr) continue;  // a mark with no node is never written
       lowest_ = std::min(lowest_, m);
       highest_ = std::max(highest_, m);
     }

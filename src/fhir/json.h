@@ -40,7 +40,8 @@ std::string WriteJson(const Value& value);
 // Where marked nodes were written: {offset, length} per mark, {npos, 0} if not reached.
 using JsonSpans = std::vector<std::pair<size_t, size_t>>;
 // WriteJson, also telling where each of `marks` (nodes of `value`, compared by address) was
-// written. Lets a caller cut holes or slices out of the text without searching it.
+// written; a mark that is null or not in `value` is reported not written. Lets a caller cut
+// holes or slices out of the text without searching it.
 std::string WriteJsonMarked(const Value& value, std::span<const Value* const> marks,
                             JsonSpans* spans);
 // Indented JSON (2 spaces), for humans.

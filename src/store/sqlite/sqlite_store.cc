@@ -294,7 +294,7 @@ struct PreparedJson {
   size_t meta_at = 0;
   // Unit Bundles only: where the id's characters go, between the quotes of "id":"".
   size_t id_at = std::string::npos;
-  // Compression moved off the writer thread too (CompleteOnCaller): everything after the last
+  // Compression moved off the writer thread too (CompressTail): everything after the last
   // hole, which is nearly all of the text (the holes are in id and meta, at the top), is one
   // compressed frame made by the caller; `text` then keeps only what comes before `tail_at`. The
   // stored content is a frame of the rendered head followed by this one (json_codec.h reads
