@@ -4,6 +4,7 @@
 #include <chrono>
 #include <exception>
 
+#include "api/content_coding.h"
 #include "api/error_response.h"
 #include "api/negotiation.h"
 #include "api/request_target.h"
@@ -120,6 +121,8 @@ Response Api::Handle(Request request) {
     logger_.error("unhandled non-standard exception in {} {}", request.method, route);
     response = ErrorResponse(InternalError("unknown exception"));
   }
+  // Every response, errors included, leaves through here: the one place bodies are coded.
+  EncodeResponseBody(request, config_.gzip_responses, response);
   metrics_.in_flight_requests().Decrement();
   double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -166,6 +169,8 @@ Response Api::Dispatch(Request& request, std::string& route_pattern) {
   const Route& route = *match.route;
   route_pattern = route.spec.pattern;
   request.path_params = std::move(match.params);
+  Status decoded = DecodeRequestBody(request, kMaxRequestBodyBytes);
+  if (!decoded.ok()) return RenderError(&request, decoded);
   if (route.spec.fhir) {
     Status negotiated = NegotiateFhir(request);
     if (!negotiated.ok()) return RenderError(&request, negotiated);
@@ -173,7 +178,8 @@ Response Api::Dispatch(Request& request, std::string& route_pattern) {
   Result<Response> result = route.handler(request);
   if (!result.ok()) return RenderError(&request, result.status());
   Response response = std::move(result).value();
-  if (route.spec.fhir && WantsPretty(request) && !response.body.empty()) {
+  if (route.spec.fhir && WantsPretty(request) && !response.body.empty() &&
+      !response.headers.Get("Content-Encoding")) {
     Result<fhir::Value> value = fhir::ParseJson(response.body);
     if (value.ok()) response.body = fhir::WriteJsonPretty(*value);
   }

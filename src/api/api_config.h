@@ -8,6 +8,10 @@
 
 namespace clinshub::api {
 
+// The service's 10 MB submission limit: on the bytes received (src/server) and on a
+// gzip-coded body once decoded (content_coding.h).
+inline constexpr size_t kMaxRequestBodyBytes = 10 * 1024 * 1024;
+
 struct ApiConfig {
   std::string software_name = "clinshub";
   std::string software_version;
@@ -34,6 +38,8 @@ struct ApiConfig {
   // Memory for the persons' items kept rendered for $summary (item_cache.h); 0 turns the
   // cache off. ~100 KB per person with ~35 items.
   size_t item_cache_bytes = 256ull << 20;
+  // gzip-code responses for clients that accept it (content_coding.h).
+  bool gzip_responses = true;
   // Transport facts the CapabilityStatement reports (it must tell the truth).
   bool tls = false;
   bool client_certificates_required = false;

@@ -8,6 +8,9 @@ namespace {
 // What one cached item costs beyond its strings' characters: the structs, the strings'
 // headers and the allocator's rounding. An estimate; it only has to keep the budget honest.
 constexpr size_t kItemOverhead = 512;
+// The same for one kept run, and how many runs a person keeps at most.
+constexpr size_t kRunOverhead = 128;
+constexpr size_t kRunsPerPerson = 4;
 
 size_t BytesOf(const ItemCache::CachedItem& c) {
   const store::StoredItem& s = c.stored;
@@ -78,12 +81,7 @@ void ItemCache::Put(Shard& shard, const std::string& person_key, int64_t generat
     shard.recency.erase(it->second.lru);
     shard.persons.erase(it);
   }
-  while (!shard.recency.empty() && shard.bytes + bytes > max_shard_bytes_) {
-    auto oldest = shard.persons.find(shard.recency.back());
-    shard.bytes -= oldest->second.bytes;
-    shard.persons.erase(oldest);
-    shard.recency.pop_back();
-  }
+  MakeRoom(shard, bytes, nullptr);
   shard.recency.push_front(person_key);
   Node node;
   node.generation = generation;
@@ -92,6 +90,56 @@ void ItemCache::Put(Shard& shard, const std::string& person_key, int64_t generat
   node.lru = shard.recency.begin();
   shard.persons.emplace(person_key, std::move(node));
   shard.bytes += bytes;
+}
+
+void ItemCache::MakeRoom(Shard& shard, size_t incoming, const std::string* keep) {
+  auto victim = shard.recency.end();
+  while (shard.bytes + incoming > max_shard_bytes_ && victim != shard.recency.begin()) {
+    --victim;
+    if (keep != nullptr && *victim == *keep) continue;
+    auto node = shard.persons.find(*victim);
+    shard.bytes -= node->second.bytes;
+    shard.persons.erase(node);
+    victim = shard.recency.erase(victim);
+  }
+}
+
+std::shared_ptr<const DeflatedRun> ItemCache::KeptRun(const std::string& person_key,
+                                                      const Items& items,
+                                                      const std::vector<uint32_t>& selection,
+                                                      const std::function<DeflatedRun()>& make) {
+  if (max_shard_bytes_ == 0) return nullptr;
+  Shard& shard = ShardOf(person_key);
+  {
+    std::lock_guard lock(shard.mu);
+    auto it = shard.persons.find(person_key);
+    if (it == shard.persons.end() || it->second.items != items) return nullptr;
+    for (const auto& [kept_selection, run] : it->second.runs) {
+      if (kept_selection == selection) return run;
+    }
+  }
+  // Compressed outside the lock; two requests may both make it, and the first kept wins.
+  auto run = std::make_shared<const DeflatedRun>(make());
+  const size_t bytes = kRunOverhead + run->deflated.size() + selection.size() * sizeof(uint32_t);
+  std::lock_guard lock(shard.mu);
+  auto it = shard.persons.find(person_key);
+  if (it == shard.persons.end() || it->second.items != items) return run;
+  Node& node = it->second;
+  for (const auto& [kept_selection, kept] : node.runs) {
+    if (kept_selection == selection) return kept;
+  }
+  if (node.runs.size() >= kRunsPerPerson) {
+    const size_t dropped = kRunOverhead + node.runs.front().second->deflated.size() +
+                           node.runs.front().first.size() * sizeof(uint32_t);
+    node.bytes -= dropped;
+    shard.bytes -= dropped;
+    node.runs.erase(node.runs.begin());
+  }
+  MakeRoom(shard, bytes, &person_key);
+  node.runs.emplace_back(selection, run);
+  node.bytes += bytes;
+  shard.bytes += bytes;
+  return run;
 }
 
 ItemCache::Stats ItemCache::stats() const {

@@ -25,6 +25,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/gzip.h"
 #include "common/result.h"
 #include "store/store.h"
 
@@ -55,6 +56,16 @@ class ItemCache {
   // while they were being read). Store errors pass through.
   Result<Items> Get(store::Store& store, const std::string& person_key);
 
+  // A deflated text made from a selection of the person's cached items (the gzip-coded
+  // summary's entries, summary.cc), kept with them so that the next request for the same
+  // selection splices it instead of compressing again. `selection` names the items by index
+  // in `items`, in order. Made by `make` when not yet kept; returns null when `items` is not
+  // what the cache holds for the person now (caching off, evicted, or the items changed):
+  // then there is nothing to keep it with, and the caller codes its body itself.
+  std::shared_ptr<const DeflatedRun> KeptRun(const std::string& person_key, const Items& items,
+                                             const std::vector<uint32_t>& selection,
+                                             const std::function<DeflatedRun()>& make);
+
   struct Stats {
     uint64_t hits = 0;
     uint64_t misses = 0;
@@ -69,6 +80,9 @@ class ItemCache {
     Items items;
     size_t bytes = 0;
     std::list<std::string>::iterator lru;  // position in the shard's recency list
+    // KeptRun's runs, by selection; a few per person (viewers differ only where an item is
+    // hidden from some of them).
+    std::vector<std::pair<std::vector<uint32_t>, std::shared_ptr<const DeflatedRun>>> runs;
   };
   struct Shard {
     mutable std::mutex mu;
@@ -81,6 +95,9 @@ class ItemCache {
   Shard& ShardOf(const std::string& person_key);
   void Put(Shard& shard, const std::string& person_key, int64_t generation, Items items,
            size_t bytes);
+  // Drops the least recently used persons other than `keep` until the shard fits `incoming`
+  // more bytes. Called with shard.mu held.
+  void MakeRoom(Shard& shard, size_t incoming, const std::string* keep);
 
   const size_t max_shard_bytes_;
   const Renderer render_;

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <random>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -167,6 +168,62 @@ TEST_F(ItemCacheTest, TheBudgetEvictsTheLeastRecentlyUsedAndZeroCachesNothing) {
   EXPECT_EQ(off.stats().hits, 0u);
   EXPECT_EQ(off.stats().misses, 2u);
   EXPECT_EQ(off.stats().persons, 0u);
+}
+
+TEST_F(ItemCacheTest, KeptRunsAreMadeOncePerSelectionAndDroppedWithTheirItems) {
+  Commit(*store_, Unit("p1", "u1", "first", 3));
+  ItemCache cache(64 << 20, CountingRenderer{&renders_});
+  Result<ItemCache::Items> items = cache.Get(*store_, "p1");
+  ASSERT_TRUE(items.ok());
+  int made = 0;
+  auto make_from = [&](const std::string& text) {
+    return [&made, text] {
+      ++made;
+      return DeflateRun(text);
+    };
+  };
+  std::shared_ptr<const DeflatedRun> all = cache.KeptRun("p1", *items, {0, 1, 2}, make_from("all"));
+  ASSERT_NE(all, nullptr);
+  EXPECT_EQ(all->size, 3u);
+  EXPECT_EQ(cache.KeptRun("p1", *items, {0, 1, 2}, make_from("again")), all);
+  EXPECT_EQ(made, 1) << "the same selection was deflated twice";
+  std::shared_ptr<const DeflatedRun> some = cache.KeptRun("p1", *items, {0, 2}, make_from("some"));
+  EXPECT_NE(some, all);
+  EXPECT_EQ(made, 2);
+  // At most four selections per person: the oldest goes first.
+  for (uint32_t i = 0; i < 4; ++i) cache.KeptRun("p1", *items, {i}, make_from("one"));
+  EXPECT_EQ(made, 6);
+  cache.KeptRun("p1", *items, {0, 1, 2}, make_from("all"));
+  EXPECT_EQ(made, 7);
+
+  // The person's items change: the old snapshot has nothing to keep runs with.
+  Commit(*store_, Unit("p1", "u1", "second", 3));
+  Result<ItemCache::Items> changed = cache.Get(*store_, "p1");
+  ASSERT_TRUE(changed.ok());
+  EXPECT_EQ(cache.KeptRun("p1", *items, {0, 1, 2}, make_from("stale")), nullptr);
+  std::shared_ptr<const DeflatedRun> fresh =
+      cache.KeptRun("p1", *changed, {0, 1, 2}, make_from("fresh"));
+  ASSERT_NE(fresh, nullptr);
+  EXPECT_EQ(fresh->size, 5u);
+  EXPECT_EQ(cache.KeptRun("nobody", *changed, {0}, make_from("x")), nullptr);
+
+  ItemCache off(0, CountingRenderer{&renders_});
+  Result<ItemCache::Items> uncached = off.Get(*store_, "p1");
+  ASSERT_TRUE(uncached.ok());
+  EXPECT_EQ(off.KeptRun("p1", *uncached, {0}, make_from("off")), nullptr);
+}
+
+TEST_F(ItemCacheTest, KeptRunsCountAgainstTheBudget) {
+  Commit(*store_, Unit("p1", "u1", "first", 3));
+  ItemCache cache(64 << 20, CountingRenderer{&renders_});
+  Result<ItemCache::Items> items = cache.Get(*store_, "p1");
+  ASSERT_TRUE(items.ok());
+  const size_t before = cache.stats().bytes;
+  std::string big(100000, 'x');
+  std::mt19937 rng(1);
+  for (char& c : big) c = static_cast<char>('a' + rng() % 26);  // incompressible-ish
+  cache.KeptRun("p1", *items, {0}, [&] { return DeflateRun(big); });
+  EXPECT_GT(cache.stats().bytes, before + 1000);
 }
 
 // A store that keeps no reporting units answers ItemsGeneration with kInternal (store.h):

@@ -24,6 +24,7 @@
 
 #include <spdlog/logger.h>
 
+#include "api/api_config.h"
 #include "api/http_service.h"
 #include "api/metrics.h"
 #include "common/status.h"
@@ -35,7 +36,7 @@ struct HttpServerConfig {
   uint16_t port = 8080;  // 0: any free port; see HttpServer::port()
   int io_threads = 0;      // 0: one per core
   int worker_threads = 0;  // 0: sixteen per core
-  size_t max_body_bytes = 10 * 1024 * 1024;  // the service's 10 MB submission limit
+  size_t max_body_bytes = api::kMaxRequestBodyBytes;
   size_t max_header_bytes = 16 * 1024;
   size_t max_url_bytes = 8 * 1024;
   // Open client connections (idle ones included); file descriptors are the bound.

@@ -290,6 +290,9 @@ int main(int argc, char** argv) {
                     "store on every read (0: off)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  serve->add_flag("--gzip,!--no-gzip", config.api.gzip_responses,
+                  "gzip-code responses of 1 KB or more for clients sending Accept-Encoding: "
+                  "gzip (default: on)");
   serve->add_option("--threads", config.http.io_threads, "IO threads (0: one per core)")
       ->capture_default_str();
   serve->add_option("--workers", config.http.worker_threads,

@@ -7,6 +7,7 @@
 #include <set>
 #include <thread>
 
+#include "common/gzip.h"
 #include "fhir/json.h"
 #include "generator/generator.h"
 #include "server/server_app.h"
@@ -20,6 +21,7 @@ namespace {
 
 using generator::GeneratedSubmission;
 using generator::SubmissionKind;
+using testing::HeaderList;
 using testing::HttpClient;
 using testing::HttpResponse;
 using testing::TempDir;
@@ -103,6 +105,48 @@ TEST_F(SubmissionTest, EveryKindOfSubmissionIsRegisteredAndReadBack) {
     EXPECT_EQ(*stored.Find("identifier"), *s.bundle.Find("identifier"));
   }
   EXPECT_EQ(kinds.size(), 6u) << "the generator should cover all six submission kinds";
+}
+
+// Content codings both ways: a gzip-coded submission is the submission; the read-back comes
+// gzip-coded to a client that asks; a coding the hub does not speak is 415, a body that is
+// not what its coding says is 400, and neither stores anything.
+TEST_F(SubmissionTest, GzipCodedSubmissionsAndReadsAndRefusedCodings) {
+  const GeneratedSubmission& s = FirstOfKind(SubmissionKind::kObservation);
+  const std::string json = fhir::WriteJson(s.bundle);
+  client_->SetDefaultHeaders(As(SenderOf(s.bundle)));
+  const HeaderList fhir_json = {{"Content-Type", "application/fhir+json"}};
+  auto with = [&](HeaderList more) {
+    HeaderList h = fhir_json;
+    h.insert(h.end(), more.begin(), more.end());
+    return h;
+  };
+  HttpResponse brotli = Must(client_->Send("POST", "/Bundle", with({{"Content-Encoding", "br"}}),
+                                           json));
+  EXPECT_EQ(brotli.status, 415) << brotli.body;
+  EXPECT_NE(brotli.body.find("Content-Encoding"), std::string::npos);
+  HttpResponse lying = Must(client_->Send("POST", "/Bundle",
+                                          with({{"Content-Encoding", "gzip"}}), json));
+  EXPECT_EQ(lying.status, 400) << lying.body;
+  EXPECT_EQ(Json(lying).StringAt("resourceType"), "OperationOutcome");
+  HttpResponse truncated = Must(client_->Send(
+      "POST", "/Bundle", with({{"Content-Encoding", "gzip"}}), Gzip(json).substr(0, 100)));
+  EXPECT_EQ(truncated.status, 400) << truncated.body;
+  HttpResponse nothing = Must(client_->Get("/Bundle/$status?" + UnitQuery(s)));
+  EXPECT_EQ(nothing.status, 404) << "a refused body stored something: " << nothing.body;
+
+  HttpResponse created = Must(client_->Send("POST", "/Bundle",
+                                            with({{"Content-Encoding", "gzip"}}), Gzip(json)));
+  ASSERT_EQ(created.status, 201) << created.body;
+  HttpResponse plain = Must(client_->Get("/" + BundlePath(created)));
+  HttpResponse coded = Must(client_->Get("/" + BundlePath(created),
+                                         {{"Accept-Encoding", "gzip"}}));
+  ASSERT_EQ(coded.status, 200);
+  EXPECT_EQ(coded.Header("Content-Encoding"), "gzip");
+  EXPECT_EQ(plain.Header("Content-Encoding"), "");
+  Result<std::string> text = Gunzip(coded.body, 64 << 20);
+  ASSERT_TRUE(text.ok()) << text.status().ToString();
+  EXPECT_EQ(*text, plain.body);
+  EXPECT_EQ(*Json(plain).Find("entry"), *s.bundle.Find("entry"));
 }
 
 TEST_F(SubmissionTest, IdenticalResendIsIdempotent) {

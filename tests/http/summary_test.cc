@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 
+#include "common/gzip.h"
 #include "reading_fixture.h"
 
 namespace clinshub {
@@ -17,6 +18,7 @@ using generator::ExpectedItem;
 using generator::GeneratedSubmission;
 using generator::ItemKind;
 using generator::SubmissionKind;
+using testing::HeaderList;
 using testing::HttpResponse;
 
 // What a viewer should see of one item: who registered it, its code, its date, its text.
@@ -169,6 +171,45 @@ TEST_F(SummaryTest, ShowsWhatWasSubmittedMinusReplacedWithdrawnAndHiddenItems) {
   EXPECT_GT(windowed_out, 0) << "some items should be windowed out or hidden";
   EXPECT_GE(replaced_units_, 6);
   EXPECT_GT(withdrawn_units_, 0);
+}
+
+// A client sending Accept-Encoding: gzip gets the same summary gzip-coded: assembled from the
+// entries deflated once and kept with the person's cached items (first request makes them,
+// later ones splice them), per viewer and per filter, and made anew when the items change.
+TEST_F(SummaryTest, GzipCodedSummaryIsThePlainSummaryForEveryViewerFilterAndChange) {
+  const generator::Person& person = gen_.population().persons[2];
+  std::vector<GeneratedSubmission> units = LoadPerson(person);
+  ASSERT_EQ(RecordConsent(units[0], kReader).status, 201);
+  const std::string query = "/Patient/$summary?identifier=" + PatientParam(units[0]);
+  const HeaderList gzip = {{"Accept-Encoding", "gzip, deflate"}};
+  auto expect_same = [&](const std::string& target, const HeaderList& viewer) {
+    SCOPED_TRACE(target);
+    HeaderList gzip_viewer = viewer;
+    gzip_viewer.insert(gzip_viewer.end(), gzip.begin(), gzip.end());
+    HttpResponse plain = Must(client_->Get(target, viewer));
+    ASSERT_EQ(plain.status, 200) << plain.body;
+    EXPECT_EQ(plain.Header("Content-Encoding"), "");
+    EXPECT_EQ(plain.Header("Vary"), "Accept-Encoding");
+    for (int round = 0; round < 2; ++round) {
+      HttpResponse coded = Must(client_->Get(target, gzip_viewer));
+      ASSERT_EQ(coded.status, 200);
+      EXPECT_EQ(coded.Header("Content-Encoding"), "gzip");
+      EXPECT_EQ(coded.Header("Vary"), "Accept-Encoding");
+      EXPECT_LT(coded.body.size() * 4, plain.body.size()) << "round " << round;
+      Result<std::string> text = Gunzip(coded.body, 64 << 20);
+      ASSERT_TRUE(text.ok()) << text.status().ToString();
+      EXPECT_EQ(*text, plain.body) << "round " << round;  // the clock does not move here
+    }
+  };
+  expect_same(query, As(kReader));
+  expect_same(query, AsPortal());  // a different selection: no 未告知 items
+  expect_same(query + "&kind=condition,allergy", As(kReader));
+  expect_same(query + "&_pretty=true", As(kReader));  // pretty, then coded whole
+
+  // A replaced unit moves the person's item generation on: nothing kept may be served.
+  GeneratedSubmission next = gen_.Resubmission(person, units[0], 7);
+  ASSERT_EQ(Submit(next).status, 200);
+  expect_same(query, As(kReader));
 }
 
 TEST_F(SummaryTest, KindFilterSelectsFromTheSameExpectation) {

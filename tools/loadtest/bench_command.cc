@@ -208,6 +208,7 @@ std::string PatientParameter(const gen::Person& person) {
 
 struct Identities {
   Endpoint endpoint;
+  bool accept_gzip = true;
   std::shared_ptr<ClientContext> op;
   std::vector<std::shared_ptr<ClientContext>> institutions;  // by population index
 };
@@ -284,7 +285,7 @@ class Connections {
  private:
   HttpsConnection& Get(size_t key, const std::shared_ptr<ClientContext>& context) {
     auto& c = open_[key];
-    if (!c) c = std::make_unique<HttpsConnection>(ids_.endpoint, context);
+    if (!c) c = std::make_unique<HttpsConnection>(ids_.endpoint, context, ids_.accept_gzip);
     return *c;
   }
   const Identities& ids_;
@@ -771,6 +772,7 @@ int RunBench(const BenchOptions& o) {
                                             : LoadIdentities(o, data.population);
   if (!ids.ok()) return cleanup(), Fail("certificates: " + ids.status().message());
   ids->endpoint = *endpoint;
+  ids->accept_gzip = o.accept_gzip;
 
   std::vector<WorkloadResult> results;
   Connections setup(*ids);
@@ -1089,6 +1091,9 @@ CLI::App* AddBenchCommand(CLI::App& app, int& exit_code) {
                     "Comma-separated: ingest, read, summary, search, inbox, mixed")
       ->delimiter(',')
       ->capture_default_str();
+  bench->add_flag("--gzip,!--no-gzip", o.accept_gzip,
+                  "Send Accept-Encoding: gzip, as common FHIR clients do, and decode gzip "
+                  "bodies (default: on)");
   bench->add_option("--readable-persons", o.readable_persons,
                     "Persons each reading institution records a consent for and reads in the "
                     "summary and search workloads (more: a larger working set)")

@@ -40,6 +40,7 @@ struct BenchOptions {
   double duration = 10;  // seconds per read workload
   int mixed_write_percent = 10;
   int readable_persons = 200;  // consents per reading institution (summary, search)
+  bool accept_gzip = true;     // Accept-Encoding: gzip on every request
   std::vector<std::string> workloads = {"ingest", "read", "summary", "search", "inbox", "mixed"};
 
   bool json = false;

@@ -13,11 +13,14 @@
 
 #include <boost/asio/buffer.hpp>
 #include <boost/beast/core/error.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
+
+#include "common/gzip.h"
 
 namespace clinshub::loadtest {
 
@@ -122,6 +125,8 @@ struct HttpsConnection::Impl {
   SSL* ssl = nullptr;
   std::string pending;  // bytes read past the end of the last response
   int opened = 0;
+  bool accept_gzip = false;
+  std::string decode_error;  // the last response's body could not be decoded
 
   void Close() {
     if (ssl != nullptr) SSL_free(ssl);
@@ -213,15 +218,28 @@ struct HttpsConnection::Impl {
       reply.location = std::string(it->value());
     }
     reply.body = std::move(res.body());
+    reply.wire_body_bytes = reply.body.size();
+    if (auto it = res.find(http::field::content_encoding); it != res.end()) {
+      // A bad body is the server's fault, not the transport's: reported, never retried.
+      if (!beast::iequals(it->value(), "gzip")) {
+        decode_error = "Content-Encoding " + std::string(it->value()) + " was not asked for";
+      } else if (Result<std::string> text = Gunzip(reply.body, 256 * 1024 * 1024); !text.ok()) {
+        decode_error = "gzip body: " + text.status().message();
+      } else {
+        reply.body = std::move(text).value();
+      }
+    }
     if (!res.keep_alive()) Close();
     return true;
   }
 };
 
-HttpsConnection::HttpsConnection(Endpoint endpoint, std::shared_ptr<ClientContext> context)
+HttpsConnection::HttpsConnection(Endpoint endpoint, std::shared_ptr<ClientContext> context,
+                                 bool accept_gzip)
     : impl_(std::make_unique<Impl>()) {
   impl_->endpoint = std::move(endpoint);
   impl_->context = std::move(context);
+  impl_->accept_gzip = accept_gzip;
 }
 
 HttpsConnection::~HttpsConnection() { impl_->Close(); }
@@ -237,6 +255,7 @@ Result<HttpReply> HttpsConnection::Send(std::string_view method, std::string_vie
   request.append(s.endpoint.host).append(":").append(std::to_string(s.endpoint.port));
   request.append("\r\n");
   for (const auto& [name, value] : headers) request.append(name).append(": ").append(value).append("\r\n");
+  if (s.accept_gzip) request.append("Accept-Encoding: gzip\r\n");
   if (!body.empty() || method == "POST" || method == "PUT") {
     request.append("Content-Length: ").append(std::to_string(body.size())).append("\r\n");
   }
@@ -246,7 +265,14 @@ Result<HttpReply> HttpsConnection::Send(std::string_view method, std::string_vie
   for (int attempt = 0; attempt < 2; ++attempt) {
     if (s.ssl == nullptr) CLINSHUB_RETURN_IF_ERROR(s.Connect());
     HttpReply reply;
-    if (s.Exchange(request, method == "HEAD", reply)) return reply;
+    s.decode_error.clear();
+    if (s.Exchange(request, method == "HEAD", reply)) {
+      if (!s.decode_error.empty()) {
+        return MalformedError(std::string(method) + " " + std::string(target) + ": " +
+                              s.decode_error);
+      }
+      return reply;
+    }
     s.Close();
     if (fresh || attempt == 1) {
       return UnavailableError(std::string(method) + " " + std::string(target) +

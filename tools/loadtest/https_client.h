@@ -47,7 +47,8 @@ Result<Endpoint> ParseHttpsUrl(std::string_view url);
 
 struct HttpReply {
   int status = 0;
-  std::string body;
+  std::string body;             // decoded when the server sent it gzip-coded
+  size_t wire_body_bytes = 0;   // as received
   std::string location;  // the Location header, if any
 };
 
@@ -55,7 +56,10 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 
 class HttpsConnection {
  public:
-  HttpsConnection(Endpoint endpoint, std::shared_ptr<ClientContext> context);
+  // accept_gzip: send `Accept-Encoding: gzip`, as common FHIR clients do, and decode
+  // gzip-coded bodies.
+  HttpsConnection(Endpoint endpoint, std::shared_ptr<ClientContext> context,
+                  bool accept_gzip = false);
   ~HttpsConnection();
 
   // Sends one request and reads its response. A transport failure (connect, handshake, reset)

@@ -1,0 +1,199 @@
+#include "common/gzip.h"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <memory>
+#include <stdexcept>
+
+namespace clinshub {
+namespace {
+
+// The fixed gzip header: deflate, no flags, no modification time (RFC 1952 §2.3: 0 means
+// none; the body is not a file), no extra flags, OS unknown.
+constexpr unsigned char kHeader[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff};
+// A final, empty block with fixed Huffman codes: BFINAL=1, BTYPE=01, end-of-block (7 zero
+// bits), padded to a byte. zlib ends an empty stream with the same two bytes.
+constexpr unsigned char kFinalEmptyBlock[2] = {0x03, 0x00};
+
+void AppendLittleEndian32(std::string& out, uint32_t v) {
+  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+
+uint32_t Crc32(std::string_view text) {
+  uLong crc = crc32(0L, Z_NULL, 0);
+  // crc32 takes a uInt length: feed it in pieces below 4 GB.
+  while (!text.empty()) {
+    const size_t n = std::min<size_t>(text.size(), 1u << 30);
+    crc = crc32(crc, reinterpret_cast<const Bytef*>(text.data()), static_cast<uInt>(n));
+    text.remove_prefix(n);
+  }
+  return static_cast<uint32_t>(crc);
+}
+
+// One raw-deflate stream per thread and level, reset between uses: deflateInit allocates
+// ~260 KB of state, which would otherwise be paid for every response.
+class Deflater {
+ public:
+  explicit Deflater(int level) {
+    stream_ = {};
+    // -15: raw deflate (no zlib wrapper), 32 KB window; memLevel 8 is zlib's default.
+    if (deflateInit2(&stream_, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+      throw std::runtime_error("zlib: deflateInit2 failed (out of memory)");
+    }
+  }
+  ~Deflater() { deflateEnd(&stream_); }
+  Deflater(const Deflater&) = delete;
+  Deflater& operator=(const Deflater&) = delete;
+
+  // Appends `text` deflated to `out`, ending with `flush` (Z_SYNC_FLUSH: byte-aligned, not
+  // final; Z_FINISH: the final block).
+  void Deflate(std::string_view text, int flush, std::string& out) {
+    deflateReset(&stream_);
+    const size_t start = out.size();
+    out.resize(start + deflateBound(&stream_, static_cast<uLong>(text.size())) + 16);
+    stream_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
+    stream_.avail_in = static_cast<uInt>(text.size());
+    stream_.next_out = reinterpret_cast<Bytef*>(out.data() + start);
+    stream_.avail_out = static_cast<uInt>(out.size() - start);
+    // deflateBound covers a whole stream ended by Z_FINISH; a sync flush adds at most the
+    // five bytes of an empty stored block (the +16 above). Loop anyway rather than trust it.
+    for (;;) {
+      const int rc = deflate(&stream_, flush);
+      if (rc == Z_STREAM_ERROR) throw std::runtime_error("zlib: deflate stream error");
+      const bool done = flush == Z_FINISH ? rc == Z_STREAM_END
+                                          : stream_.avail_in == 0 && stream_.avail_out > 0;
+      if (done) break;
+      const size_t used = Written(out);
+      out.resize(out.size() + 64 * 1024);
+      stream_.next_out = reinterpret_cast<Bytef*>(out.data() + used);
+      stream_.avail_out = static_cast<uInt>(out.size() - used);
+    }
+    out.resize(Written(out));
+  }
+
+ private:
+  // How much of `out` holds output: up to where deflate stopped writing.
+  size_t Written(const std::string& out) const {
+    return static_cast<size_t>(reinterpret_cast<const char*>(stream_.next_out) - out.data());
+  }
+
+  z_stream stream_;
+};
+
+Deflater& ThreadDeflater(int level) {
+  level = std::clamp(level, 1, 9);
+  thread_local std::unique_ptr<Deflater> by_level[10];
+  if (!by_level[level]) by_level[level] = std::make_unique<Deflater>(level);
+  return *by_level[level];
+}
+
+// zlib's deflate takes a uInt length; bodies here are far below 4 GB (the server caps them),
+// but a run must never be silently cut.
+void CheckSize(std::string_view text) {
+  if (text.size() >= (1ull << 32) - 1) throw std::length_error("gzip: text of 4 GB or more");
+}
+
+}  // namespace
+
+DeflatedRun DeflateRun(std::string_view text, int level) {
+  CheckSize(text);
+  DeflatedRun run;
+  ThreadDeflater(level).Deflate(text, Z_SYNC_FLUSH, run.deflated);
+  run.crc32 = Crc32(text);
+  run.size = text.size();
+  return run;
+}
+
+GzipBuilder::GzipBuilder(size_t expected_bytes) {
+  out_.reserve(sizeof kHeader + expected_bytes + 16);
+  out_.append(reinterpret_cast<const char*>(kHeader), sizeof kHeader);
+}
+
+void GzipBuilder::AppendText(std::string_view text) {
+  crc_ = static_cast<uint32_t>(
+      crc32_combine(crc_, Crc32(text), static_cast<z_off_t>(text.size())));
+  size_ += text.size();
+  // Stored blocks (RFC 1951 §3.2.4): a header byte (BFINAL=0, BTYPE=00; the builder is always
+  // at a byte boundary, so the padding bits are that byte's rest), LEN and its complement.
+  do {
+    const size_t n = std::min<size_t>(text.size(), 65535);
+    out_.push_back('\0');
+    out_.push_back(static_cast<char>(n & 0xff));
+    out_.push_back(static_cast<char>(n >> 8));
+    out_.push_back(static_cast<char>(~n & 0xff));
+    out_.push_back(static_cast<char>((~n >> 8) & 0xff));
+    out_.append(text.substr(0, n));
+    text.remove_prefix(n);
+  } while (!text.empty());
+}
+
+void GzipBuilder::AppendRun(const DeflatedRun& run) {
+  crc_ = static_cast<uint32_t>(crc32_combine(crc_, run.crc32, static_cast<z_off_t>(run.size)));
+  size_ += run.size;
+  out_ += run.deflated;
+}
+
+std::string GzipBuilder::Finish() && {
+  out_.append(reinterpret_cast<const char*>(kFinalEmptyBlock), sizeof kFinalEmptyBlock);
+  AppendLittleEndian32(out_, crc_);
+  AppendLittleEndian32(out_, static_cast<uint32_t>(size_ & 0xffffffffu));  // ISIZE: mod 2^32
+  return std::move(out_);
+}
+
+std::string Gzip(std::string_view text, int level) {
+  CheckSize(text);
+  std::string out;
+  out.reserve(sizeof kHeader + text.size() / 4 + 64);
+  out.append(reinterpret_cast<const char*>(kHeader), sizeof kHeader);
+  ThreadDeflater(level).Deflate(text, Z_FINISH, out);
+  AppendLittleEndian32(out, Crc32(text));
+  AppendLittleEndian32(out, static_cast<uint32_t>(text.size() & 0xffffffffu));
+  return out;
+}
+
+Result<std::string> Gunzip(std::string_view gzip, size_t max_bytes) {
+  z_stream s = {};
+  // 16 + 15: a gzip wrapper (header and trailer checked by zlib), 32 KB window.
+  if (inflateInit2(&s, 16 + 15) != Z_OK) return InternalError("zlib: inflateInit2 failed");
+  struct End {
+    z_stream* s;
+    ~End() { inflateEnd(s); }
+  } end{&s};
+  if (gzip.size() >= (1ull << 32) - 1) {
+    return Status::Error(ErrorCode::kPayloadTooLarge, "too-long", "gzip body of 4 GB or more");
+  }
+  s.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(gzip.data()));
+  s.avail_in = static_cast<uInt>(gzip.size());
+  std::string out;
+  char buffer[64 * 1024];
+  bool member_ended = false;
+  for (;;) {
+    s.next_out = reinterpret_cast<Bytef*>(buffer);
+    s.avail_out = sizeof buffer;
+    const int rc = inflate(&s, Z_NO_FLUSH);
+    const size_t produced = sizeof buffer - s.avail_out;
+    if (out.size() + produced > max_bytes) {
+      return Status::Error(ErrorCode::kPayloadTooLarge, "too-long",
+                           "the gzip body inflates to more than " + std::to_string(max_bytes) +
+                               " bytes");
+    }
+    out.append(buffer, produced);
+    if (rc == Z_STREAM_END) {
+      member_ended = true;
+      if (s.avail_in == 0) break;
+      // Another member follows (RFC 1952 §2.2): decode it into the same text.
+      inflateReset(&s);
+      member_ended = false;
+      continue;
+    }
+    if (rc == Z_OK) continue;
+    if (rc == Z_BUF_ERROR && s.avail_in == 0) break;  // input ended inside a member
+    return MalformedError(std::string("the body is not valid gzip: ") +
+                          (s.msg != nullptr ? s.msg : "zlib error " + std::to_string(rc)));
+  }
+  if (!member_ended) return MalformedError("the gzip body is truncated");
+  return out;
+}
+
+}  // namespace clinshub
