@@ -259,6 +259,16 @@ CREATE TABLE person_generation (
 ) WITHOUT ROWID;
 )sql";
 
+// Version 7: drop unit_bundle (person_key, bundle_id). Every new unit paid for a random leaf
+// of it on the single writer (issue 7: ~8 random leaves per unit are most of ingest's page
+// writes), and it answers nothing unit_bundle_id (bundle_id) does not: a Bundle's logical id
+// is the hub's own random 128-bit id (ids.h), unique by construction, and the join of items
+// back to their unit finds the unit by bundle_id and checks person_key. The PostgreSQL schema
+// keeps its copy: a distributed table's unique index must include the distribution column.
+constexpr const char* kDropUnitBundle = R"sql(
+DROP INDEX IF EXISTS unit_bundle;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "resource versions and current-version index", kResourceVersions},
     {2, "reporting units and their per-person items", kReportingUnits},
@@ -267,6 +277,7 @@ constexpr Migration kMigrations[] = {
     {5, "drop the unread indexes unit_addressee and item_summary", kDropUnusedIndexes},
     {6, "items as slices of their unit's stored Bundle; per-person item generation",
      kItemSlices},
+    {7, "drop unit_bundle: unit_bundle_id finds a unit by its Bundle", kDropUnitBundle},
 };
 
 constexpr const char* kCreateMigrationsTable = R"sql(
