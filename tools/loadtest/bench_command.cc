@@ -420,6 +420,8 @@ bool Timed(HttpsConnection& connection, Tally& tally, Progress& progress, std::s
     ++tally.ok;
     tally.resources += resources;
     tally.bytes += body.size();
+    tally.wire_bytes_in += reply->wire_body_bytes;
+    tally.bytes_in += reply->body.size();
     progress.resources += resources;
   } else {
     ++tally.errors;
@@ -603,6 +605,8 @@ Value ToJson(const BenchOptions& o, const Data& data, const std::vector<Workload
       statuses.Set(status == 0 ? "transport" : std::to_string(status), integer(n));
     }
     w.Set("statuses", std::move(statuses));
+    w.Set("response_body_bytes", integer(r.tally.bytes_in));
+    w.Set("response_wire_bytes", integer(r.tally.wire_bytes_in));
     w.Set("client_cpu_seconds", num(r.client_cpu));
     if (r.server_cpu >= 0) w.Set("server_cpu_seconds", num(r.server_cpu));
     workloads.Append(std::move(w));
@@ -634,9 +638,9 @@ Value ToJson(const BenchOptions& o, const Data& data, const std::vector<Workload
 
 void PrintTable(const Data& data, const std::vector<WorkloadResult>& results,
                 const ServerFacts& server, uint64_t stored_resources) {
-  std::printf("\n%-14s %9s %8s %10s %12s %8s %8s %8s %8s %9s  %s\n", "workload", "ok", "seconds",
-              "units/s", "resources/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "cpu c/s",
-              "errors");
+  std::printf("\n%-14s %9s %8s %10s %12s %8s %8s %8s %8s %9s %11s  %s\n", "workload", "ok",
+              "seconds", "units/s", "resources/s", "p50 ms", "p90 ms", "p99 ms", "max ms",
+              "cpu c/s", "KB in", "errors");
   for (const WorkloadResult& r : results) {
     if (!r.skipped.empty()) {
       std::printf("%-14s skipped: %s\n", r.name.c_str(), r.skipped.c_str());
@@ -653,12 +657,18 @@ void PrintTable(const Data& data, const std::vector<WorkloadResult>& results,
     const std::string resources =
         r.tally.resources == 0 ? "-" : Fixed(static_cast<double>(r.tally.resources) / secs, 0);
     const std::string cpu = Fixed(r.client_cpu, 1) + "/" + (r.server_cpu < 0 ? "?" : Fixed(r.server_cpu, 1));
-    std::printf("%-14s %9llu %8.2f %10.0f %12s %8.2f %8.2f %8.2f %8.2f %9s  %s\n", r.name.c_str(),
-                static_cast<unsigned long long>(r.tally.ok), r.seconds,
+    // Response body per request: on the wire / decoded (they differ when gzip-coded).
+    const double n = static_cast<double>(std::max<uint64_t>(r.tally.ok, 1));
+    const std::string kb_in = Fixed(static_cast<double>(r.tally.wire_bytes_in) / n / 1e3, 1) +
+                              "/" + Fixed(static_cast<double>(r.tally.bytes_in) / n / 1e3, 1);
+    std::printf("%-14s %9llu %8.2f %10.0f %12s %8.2f %8.2f %8.2f %8.2f %9s %11s  %s\n",
+                r.name.c_str(), static_cast<unsigned long long>(r.tally.ok), r.seconds,
                 static_cast<double>(r.tally.ok) / secs, resources.c_str(), r.latency.p50,
-                r.latency.p90, r.latency.p99, r.latency.max, cpu.c_str(), errors.c_str());
+                r.latency.p90, r.latency.p99, r.latency.max, cpu.c_str(), kb_in.c_str(),
+                errors.c_str());
   }
-  std::printf("(cpu c/s: CPU seconds used by this tool / by the spawned server)\n");
+  std::printf("(cpu c/s: CPU seconds used by this tool / by the spawned server; KB in: response "
+              "body per request, as received / decoded)\n");
   std::printf("\ngenerated: %zu bundles, %llu resources, %.1f MB JSON in %.2f s\n",
               data.units.size(), static_cast<unsigned long long>(data.resources),
               static_cast<double>(data.json_bytes) / 1e6, data.seconds);

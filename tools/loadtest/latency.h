@@ -18,6 +18,8 @@ struct Tally {
   uint64_t errors = 0;
   uint64_t resources = 0;  // resources carried by the successful requests (ingest)
   uint64_t bytes = 0;      // request body bytes of the successful requests
+  uint64_t wire_bytes_in = 0;  // their responses' bodies as received (gzip-coded or not)
+  uint64_t bytes_in = 0;       // and decoded
   std::vector<std::string> samples;  // the first few error descriptions
 
   void Merge(Tally&& other) {
@@ -26,6 +28,8 @@ struct Tally {
     ok += other.ok;
     errors += other.errors;
     resources += other.resources;
+    wire_bytes_in += other.wire_bytes_in;
+    bytes_in += other.bytes_in;
     bytes += other.bytes;
     for (std::string& s : other.samples) {
       if (samples.size() < 5) samples.push_back(std::move(s));

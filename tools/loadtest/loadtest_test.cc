@@ -95,7 +95,11 @@ TEST(LoadTool, ReadsAgainAPopulationLoadedByAnEarlierRun) {
   EXPECT_EQ(Integer(*json, "errors"), 0u);
   bool summaries = false, ingested = false;
   for (const fhir::Value& w : json->Find("workloads")->items()) {
-    if (w.StringAt("name") == "summary") summaries = Integer(w, "ok") > 0;
+    if (w.StringAt("name") == "summary") {
+      summaries = Integer(w, "ok") > 0;
+      // Asked for gzip, got it, and decoded it: far fewer bytes on the wire than decoded.
+      EXPECT_LT(Integer(w, "response_wire_bytes") * 4, Integer(w, "response_body_bytes"));
+    }
     if (w.StringAt("name") == "ingest") ingested = true;
   }
   EXPECT_TRUE(summaries) << again.out;
