@@ -9,7 +9,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates openssl
   libboost1.81-dev libboost-url1.81-dev
   libsimdjson-dev rapidjson-dev
-  libsqlite3-dev sqlite3 libzstd-dev liblz4-dev zlib1g-dev gzip
+  libsqlite3-dev sqlite3 libzstd-dev liblz4-dev zlib1g-dev libdeflate-dev gzip
   libpq-dev postgresql-15
   libssl-dev libicu-dev
   libspdlog-dev libfmt-dev libcli11-dev prometheus-cpp-dev
