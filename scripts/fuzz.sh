@@ -17,7 +17,7 @@ seconds="${1:-45}"
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(fuzz_json fuzz_bundle fuzz_request_target fuzz_identifier)
+  targets=(fuzz_json fuzz_bundle fuzz_request_target fuzz_identifier fuzz_gzip)
 fi
 shared="${CLINSHUB_SHARED_DIR:-../shared}"
 out=build-fuzz
@@ -40,12 +40,18 @@ fi
 ASAN_OPTIONS=detect_leaks=0 "$out/tools/generator/clinshub-gen" --seed 1 --persons 3 \
   --out "$seeds/generated" >/dev/null
 cp "$seeds"/generated/bundles/*.json "$seeds/json/"
+# gzip seeds: a few generated bundles gzip-coded (what a client sends with Content-Encoding).
+mkdir -p "$seeds/gzip"
+for f in $(ls "$seeds"/generated/bundles/*.json | head -20); do
+  gzip -c "$f" >"$seeds/gzip/$(basename "$f").gz"
+done
 
 seed_dirs() {
   case "$1" in
     fuzz_json | fuzz_bundle) echo "$seeds/json" ;;
     fuzz_request_target) echo "fuzz/seeds/request_target" ;;
     fuzz_identifier) echo "fuzz/seeds/identifier" ;;
+    fuzz_gzip) echo "$seeds/gzip" ;;
   esac
 }
 extra_flags() {
