@@ -269,7 +269,7 @@ Result<Response> PatientSummary(const InteractionContext& ctx, const Request& re
       selection.push_back(static_cast<uint32_t>(c - (*items)->data()));
     }
     run = ctx.item_cache.KeptRun(patient->person_key(), *items, selection,
-                                 [&] { return DeflateRun(entries_text()); });
+                                 [&] { return DeflateFinalRun(entries_text()); });
   }
   if (run != nullptr) {
     GzipBuilder gzip(head.size() + run->deflated.size() + 32);

@@ -132,6 +132,13 @@ StatePool<Compressor>& Compressors() {
   return pool;
 }
 
+std::unique_ptr<Compressor> MakeCompressor(int level) {
+  auto made = std::make_unique<Compressor>();
+  made->c = libdeflate_alloc_compressor(level);
+  if (made->c == nullptr) throw std::runtime_error("libdeflate: out of memory");
+  return made;
+}
+
 // zlib's deflate takes a uInt length; bodies here are far below 4 GB (the server caps them),
 // but a run must never be silently cut.
 void CheckSize(std::string_view text) {
@@ -151,12 +158,33 @@ DeflatedRun DeflateRun(std::string_view text, int level) {
   return run;
 }
 
+DeflatedRun DeflateFinalRun(std::string_view text, int level) {
+  DeflatedRun run;
+  size_t n = 0;
+  Compressors().With(std::clamp(level, 1, 12), MakeCompressor, [&](Compressor& compressor) {
+    run.deflated.resize(libdeflate_deflate_compress_bound(compressor.c, text.size()));
+    n = libdeflate_deflate_compress(compressor.c, text.data(), text.size(),
+                                    run.deflated.data(), run.deflated.size());
+  });
+  if (n == 0) throw std::runtime_error("libdeflate: output exceeded its own bound");
+  run.deflated.resize(n);
+  run.crc32 = libdeflate_crc32(0, text.data(), text.size());
+  run.size = text.size();
+  run.final = true;
+  return run;
+}
+
 GzipBuilder::GzipBuilder(size_t expected_bytes) {
   out_.reserve(sizeof kHeader + expected_bytes + 16);
   out_.append(reinterpret_cast<const char*>(kHeader), sizeof kHeader);
 }
 
+void GzipBuilder::CheckOpen() const {
+  if (ended_) throw std::logic_error("gzip: a piece appended after the final run");
+}
+
 void GzipBuilder::AppendText(std::string_view text) {
+  CheckOpen();
   crc_ = static_cast<uint32_t>(
       crc32_combine(crc_, Crc32(text), static_cast<z_off_t>(text.size())));
   size_ += text.size();
@@ -175,13 +203,17 @@ void GzipBuilder::AppendText(std::string_view text) {
 }
 
 void GzipBuilder::AppendRun(const DeflatedRun& run) {
+  CheckOpen();
+  ended_ = run.final;
   crc_ = static_cast<uint32_t>(crc32_combine(crc_, run.crc32, static_cast<z_off_t>(run.size)));
   size_ += run.size;
   out_ += run.deflated;
 }
 
 std::string GzipBuilder::Finish() && {
-  out_.append(reinterpret_cast<const char*>(kFinalEmptyBlock), sizeof kFinalEmptyBlock);
+  if (!ended_) {
+    out_.append(reinterpret_cast<const char*>(kFinalEmptyBlock), sizeof kFinalEmptyBlock);
+  }
   AppendLittleEndian32(out_, crc_);
   AppendLittleEndian32(out_, static_cast<uint32_t>(size_ & 0xffffffffu));  // ISIZE: mod 2^32
   return std::move(out_);
@@ -193,14 +225,7 @@ std::string Gzip(std::string_view text, int level) {
   std::string out;
   size_t n = 0;
   Compressors().With(
-      std::clamp(level, 1, 12),
-      [](int l) {
-        auto made = std::make_unique<Compressor>();
-        made->c = libdeflate_alloc_compressor(l);
-        if (made->c == nullptr) throw std::runtime_error("libdeflate: out of memory");
-        return made;
-      },
-      [&](Compressor& compressor) {
+      std::clamp(level, 1, 12), MakeCompressor, [&](Compressor& compressor) {
         out.resize(libdeflate_gzip_compress_bound(compressor.c, text.size()));
         n = libdeflate_gzip_compress(compressor.c, text.data(), text.size(), out.data(),
                                      out.size());

@@ -20,16 +20,23 @@
 
 namespace clinshub {
 
-// A piece of a deflate stream: raw blocks, byte-aligned at both ends, none of them final.
+// A piece of a deflate stream: raw blocks, byte-aligned at the start. A run that is not
+// final ends byte-aligned with no final block, so anything may follow it; a final run ends
+// the stream (its last block is the final one) and must be the last piece.
 struct DeflatedRun {
   std::string deflated;
   uint32_t crc32 = 0;  // of the uncompressed text
   uint64_t size = 0;   // uncompressed bytes
+  bool final = false;
 };
 
 // Level 1 by default: bodies are compressed on a request's path, where a higher level costs
 // more CPU than the bytes it saves on a fast link.
 DeflatedRun DeflateRun(std::string_view text, int level = 1);
+// The same as the stream's last piece: libdeflate, which compresses a whole buffer in one call
+// and cannot stop short of a final block, is 1.3–1.6× faster than zlib here and ~20 % smaller
+// (bench_gzip).
+DeflatedRun DeflateFinalRun(std::string_view text, int level = 1);
 
 // Writes one gzip member piece by piece.
 class GzipBuilder {
@@ -38,13 +45,17 @@ class GzipBuilder {
   // Text not worth compressing now (a few dozen bytes that change per request).
   void AppendText(std::string_view text);
   void AppendRun(const DeflatedRun& run);
-  // The member: header, the pieces, a final empty block, CRC-32 and size.
+  // The member: header, the pieces, a final empty block unless a final run ended them, CRC-32
+  // and size. Appending after a final run is a programming error (std::logic_error).
   std::string Finish() &&;
 
  private:
+  void CheckOpen() const;
+
   std::string out_;
   uint32_t crc_ = 0;
   uint64_t size_ = 0;
+  bool ended_ = false;  // a final run was appended
 };
 
 // `text` as one gzip member, compressed now.

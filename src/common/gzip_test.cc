@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -70,6 +71,38 @@ TEST(GzipTest, PiecesOfStoredTextAndDeflatedRunsDecodeToTheirConcatenation) {
     ASSERT_TRUE(text.ok()) << "case " << i << ": " << text.status().ToString();
     EXPECT_EQ(*text, expected) << "case " << i;
   }
+}
+
+// A final run (libdeflate) ends the stream: text and runs before it, nothing after.
+TEST(GzipTest, AFinalRunEndsTheStreamAfterAnyPieces) {
+  const std::vector<std::vector<Piece>> cases = {
+      {{'f', ""}},
+      {{'f', JsonLike(90000, 50)}},
+      {{'t', "{\"total\":3,\"entry\":["}, {'f', JsonLike(80000, 51) + "]}"}},
+      {{'r', JsonLike(3000, 52)}, {'t', ","}, {'f', Noise(70000, 53)}},
+  };
+  for (size_t i = 0; i < cases.size(); ++i) {
+    GzipBuilder builder;
+    std::string expected;
+    for (const Piece& p : cases[i]) {
+      if (p.how == 't') builder.AppendText(p.text);
+      if (p.how == 'r') builder.AppendRun(DeflateRun(p.text));
+      if (p.how == 'f') builder.AppendRun(DeflateFinalRun(p.text));
+      expected += p.text;
+    }
+    Result<std::string> text = Gunzip(std::move(builder).Finish(), kLimit);
+    ASSERT_TRUE(text.ok()) << "case " << i << ": " << text.status().ToString();
+    EXPECT_EQ(*text, expected) << "case " << i;
+  }
+  const std::string json = JsonLike(90000, 54);
+  const DeflatedRun final_run = DeflateFinalRun(json);
+  EXPECT_TRUE(final_run.final);
+  EXPECT_EQ(final_run.crc32, crc32(0, reinterpret_cast<const Bytef*>(json.data()), json.size()));
+  EXPECT_LT(final_run.deflated.size(), json.size() / 3);
+  GzipBuilder ended;
+  ended.AppendRun(final_run);
+  EXPECT_THROW(ended.AppendText("x"), std::logic_error);
+  EXPECT_THROW(ended.AppendRun(DeflateRun("x")), std::logic_error);
 }
 
 TEST(GzipTest, RunsCompressJsonAndAreReusableInAnyOrder) {
@@ -151,7 +184,8 @@ TEST(GzipTest, TheGzipProgramDecodesAnAssembledBody) {
   builder.AppendRun(DeflateRun(a));
   builder.AppendText(",");
   builder.AppendRun(DeflateRun(b));
-  builder.AppendText("]}");
+  builder.AppendText(",");
+  builder.AppendRun(DeflateFinalRun(a + "]}"));
   const std::string body = std::move(builder).Finish();
   const auto dir = std::filesystem::temp_directory_path() /
                    ("gzip_test_" + std::to_string(::getpid()));
@@ -162,7 +196,7 @@ TEST(GzipTest, TheGzipProgramDecodesAnAssembledBody) {
   ASSERT_EQ(std::system(cmd.c_str()), 0);
   std::ifstream in(dir / "body", std::ios::binary);
   std::string decoded((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  EXPECT_EQ(decoded, "{\"entry\":[" + a + "," + b + "]}");
+  EXPECT_EQ(decoded, "{\"entry\":[" + a + "," + b + "," + a + "]}");
   std::filesystem::remove_all(dir);
 }
 
