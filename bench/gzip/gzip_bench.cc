@@ -50,23 +50,16 @@ void BM_GzipWhole(benchmark::State& state) {
 }
 BENCHMARK(BM_GzipWhole);
 
-void BM_DeflateRun(benchmark::State& state) {
+// Deflating the entries once, with `deflate` (DeflateRun or DeflateFinalRun).
+void DeflateEntries(benchmark::State& state, DeflatedRun (*deflate)(std::string_view, int)) {
   const std::string& entries = Entries();
   size_t out = 0;
-  for (auto _ : state) out = DeflateRun(entries).deflated.size();
+  for (auto _ : state) out = deflate(entries, 1).deflated.size();
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * entries.size()));
   state.counters["ratio"] = static_cast<double>(entries.size()) / static_cast<double>(out);
 }
-BENCHMARK(BM_DeflateRun);
-
-void BM_DeflateFinalRun(benchmark::State& state) {
-  const std::string& entries = Entries();
-  size_t out = 0;
-  for (auto _ : state) out = DeflateFinalRun(entries).deflated.size();
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * entries.size()));
-  state.counters["ratio"] = static_cast<double>(entries.size()) / static_cast<double>(out);
-}
-BENCHMARK(BM_DeflateFinalRun);
+BENCHMARK_CAPTURE(DeflateEntries, run_zlib, &DeflateRun);
+BENCHMARK_CAPTURE(DeflateEntries, final_run_libdeflate, &DeflateFinalRun);
 
 // Per cached gzip summary: the head as a stored block, the kept run copied behind it.
 void BM_SpliceKeptRun(benchmark::State& state) {

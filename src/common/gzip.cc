@@ -23,16 +23,8 @@ void AppendLittleEndian32(std::string& out, uint32_t v) {
   for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
 }
 
-uint32_t Crc32(std::string_view text) {
-  uLong crc = crc32(0L, Z_NULL, 0);
-  // crc32 takes a uInt length: feed it in pieces below 4 GB.
-  while (!text.empty()) {
-    const size_t n = std::min<size_t>(text.size(), 1u << 30);
-    crc = crc32(crc, reinterpret_cast<const Bytef*>(text.data()), static_cast<uInt>(n));
-    text.remove_prefix(n);
-  }
-  return static_cast<uint32_t>(crc);
-}
+// libdeflate's CRC-32 (the gzip one, size_t lengths, faster than zlib 1.2's).
+uint32_t Crc32(std::string_view text) { return libdeflate_crc32(0, text.data(), text.size()); }
 
 // Compressor states, kept for reuse and handed out most recently used first. Setting one up
 // costs ~260 KB of allocation and clearing (zlib) or more (libdeflate), too much per response;
@@ -82,9 +74,8 @@ class Deflater {
   Deflater(const Deflater&) = delete;
   Deflater& operator=(const Deflater&) = delete;
 
-  // Appends `text` deflated to `out`, ending with `flush` (Z_SYNC_FLUSH: byte-aligned, not
-  // final; Z_FINISH: the final block).
-  void Deflate(std::string_view text, int flush, std::string& out) {
+  // Appends `text` deflated to `out`, ended by a sync flush: byte-aligned, not final.
+  void DeflateToSyncFlush(std::string_view text, std::string& out) {
     deflateReset(&stream_);
     const size_t start = out.size();
     out.resize(start + deflateBound(&stream_, static_cast<uLong>(text.size())) + 16);
@@ -92,14 +83,12 @@ class Deflater {
     stream_.avail_in = static_cast<uInt>(text.size());
     stream_.next_out = reinterpret_cast<Bytef*>(out.data() + start);
     stream_.avail_out = static_cast<uInt>(out.size() - start);
-    // deflateBound covers a whole stream ended by Z_FINISH; a sync flush adds at most the
+    // deflateBound covers a whole stream ended by Z_FINISH; the sync flush adds at most the
     // five bytes of an empty stored block (the +16 above). Loop anyway rather than trust it.
     for (;;) {
-      const int rc = deflate(&stream_, flush);
+      const int rc = deflate(&stream_, Z_SYNC_FLUSH);
       if (rc == Z_STREAM_ERROR) throw std::runtime_error("zlib: deflate stream error");
-      const bool done = flush == Z_FINISH ? rc == Z_STREAM_END
-                                          : stream_.avail_in == 0 && stream_.avail_out > 0;
-      if (done) break;
+      if (stream_.avail_in == 0 && stream_.avail_out > 0) break;
       const size_t used = Written(out);
       out.resize(out.size() + 64 * 1024);
       stream_.next_out = reinterpret_cast<Bytef*>(out.data() + used);
@@ -152,7 +141,7 @@ DeflatedRun DeflateRun(std::string_view text, int level) {
   DeflatedRun run;
   Deflaters().With(
       std::clamp(level, 1, 9), [](int l) { return std::make_unique<Deflater>(l); },
-      [&](Deflater& d) { d.Deflate(text, Z_SYNC_FLUSH, run.deflated); });
+      [&](Deflater& d) { d.DeflateToSyncFlush(text, run.deflated); });
   run.crc32 = Crc32(text);
   run.size = text.size();
   return run;
@@ -168,7 +157,7 @@ DeflatedRun DeflateFinalRun(std::string_view text, int level) {
   });
   if (n == 0) throw std::runtime_error("libdeflate: output exceeded its own bound");
   run.deflated.resize(n);
-  run.crc32 = libdeflate_crc32(0, text.data(), text.size());
+  run.crc32 = Crc32(text);
   run.size = text.size();
   run.final = true;
   return run;
