@@ -105,15 +105,7 @@ std::pair<std::string, std::string> CurrentRosterIdentifier(const InteractionCon
 
 Result<bool> HasActiveConsent(const InteractionContext& ctx, const std::string& person_key,
                               const std::string& institution) {
-  Result<std::vector<store::ConsentRecord>> consents = ctx.store.ListConsents(person_key);
-  if (!consents.ok()) return consents.take_status();
-  const Timestamp now = ctx.clock.Now();
-  for (const store::ConsentRecord& c : *consents) {
-    if (c.institution == institution && !c.revoked && c.granted <= now && now < c.expires) {
-      return true;
-    }
-  }
-  return false;
+  return ctx.store.HasActiveConsent(person_key, institution, ctx.clock.Now());
 }
 
 store::AuditEvent AuditFor(const InteractionContext& ctx, const Caller& caller,

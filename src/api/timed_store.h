@@ -69,6 +69,10 @@ class TimedStore final : public store::Store {
   Result<std::vector<store::ConsentRecord>> ListConsents(const std::string& person_key) override {
     return inner_.ListConsents(person_key);
   }
+  Result<bool> HasActiveConsent(const std::string& person_key, const std::string& institution,
+                                Timestamp at) override {
+    return inner_.HasActiveConsent(person_key, institution, at);
+  }
   Result<std::vector<store::ReferralRecipient>> ListReferralRecipients(
       const store::UnitKey& unit) override {
     return inner_.ListReferralRecipients(unit);

@@ -188,6 +188,12 @@ class Store {
   virtual Result<ConsentRecord> ReadConsent(const std::string& id);
   // The person's consents (any state), newest grant first.
   virtual Result<std::vector<ConsentRecord>> ListConsents(const std::string& person_key);
+  // Whether `institution` holds a consent of the person that was granted at or before `at`,
+  // expires after it and was never revoked: the question every consented read asks. Backends
+  // answer it from the person's index range without building records; the default asks
+  // ListConsents.
+  virtual Result<bool> HasActiveConsent(const std::string& person_key,
+                                        const std::string& institution, Timestamp at);
 
   // The recipients of one referral letter (any state), by recipient code.
   virtual Result<std::vector<ReferralRecipient>> ListReferralRecipients(const UnitKey& unit);
@@ -271,6 +277,17 @@ inline Result<ConsentRecord> Store::ReadConsent(const std::string&) {
 }
 inline Result<std::vector<ConsentRecord>> Store::ListConsents(const std::string&) {
   return InternalError("this store does not keep consents");
+}
+inline Result<bool> Store::HasActiveConsent(const std::string& person_key,
+                                            const std::string& institution, Timestamp at) {
+  Result<std::vector<ConsentRecord>> consents = ListConsents(person_key);
+  if (!consents.ok()) return consents.take_status();
+  for (const ConsentRecord& c : *consents) {
+    if (c.institution == institution && !c.revoked && c.granted <= at && at < c.expires) {
+      return true;
+    }
+  }
+  return false;
 }
 inline Result<std::vector<ReferralRecipient>> Store::ListReferralRecipients(const UnitKey&) {
   return InternalError("this store does not keep referral consents");

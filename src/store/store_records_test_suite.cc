@@ -184,6 +184,58 @@ TEST_P(StoreContractTest, ConsentsAreListedReadAndRevokedOnce) {
       << "consent ids are unique across persons";
 }
 
+TEST_P(StoreContractTest, HasActiveConsentAnswersWhatTheConsentListSays) {
+  const Timestamp now = clock_.Now();
+  const auto hours = [](int h) { return std::chrono::hours(h); };
+  auto consent = [&](std::string id, std::string person, std::string institution,
+                     Timestamp granted, Timestamp expires) {
+    ConsentRecord c;
+    c.id = std::move(id);
+    c.person_key = std::move(person);
+    c.institution = std::move(institution);
+    c.method = "card-reader";
+    c.granted = granted;
+    c.expires = expires;
+    return c;
+  };
+  ASSERT_TRUE(CommitOps(store(), {PutConsent{consent("a", "p1", "A", now - hours(1), now + hours(1))},
+                                  PutConsent{consent("b", "p1", "B", now - hours(1), now + hours(1))},
+                                  PutConsent{consent("c", "p1", "C", now - hours(3), now - hours(2))},
+                                  PutConsent{consent("d", "p1", "D", now + hours(1), now + hours(2))},
+                                  PutConsent{consent("e", "p2", "E", now - hours(1), now + hours(1))}})
+                  .ok());
+  ASSERT_TRUE(CommitOps(store(), {RevokeConsent{"p1", "b", now}}).ok());
+  struct Case {
+    const char* person;
+    const char* institution;
+    Timestamp at;
+    bool active;
+    const char* why;
+  };
+  const Case cases[] = {
+      {"p1", "A", now, true, "granted before, expires after"},
+      {"p1", "A", now - hours(1), true, "the instant of the grant counts"},
+      {"p1", "A", now + hours(1), false, "the instant of expiry does not"},
+      {"p1", "B", now - hours(1), false, "revoked (at any time) is never active"},
+      {"p1", "C", now, false, "expired"},
+      {"p1", "D", now, false, "granted later"},
+      {"p1", "D", now + hours(1), true, "once granted"},
+      {"p1", "E", now, false, "another person's consent"},
+      {"p2", "E", now, true, "that person's"},
+      {"p2", "A", now, false, "another institution's"},
+      {"p3", "A", now, false, "a person with no consent"},
+  };
+  for (const Case& c : cases) {
+    Result<bool> active = store().HasActiveConsent(c.person, c.institution, c.at);
+    ASSERT_OK_R(active);
+    EXPECT_EQ(*active, c.active) << c.person << " " << c.institution << ": " << c.why;
+    // The backend's answer is the one the consent list gives (the base definition).
+    Result<bool> listed = store().Store::HasActiveConsent(c.person, c.institution, c.at);
+    ASSERT_OK_R(listed);
+    EXPECT_EQ(*listed, c.active) << c.person << " " << c.institution << ": " << c.why;
+  }
+}
+
 TEST_P(StoreContractTest, ReferralStatesMoveOnlyAlongAllowedTransitions) {
   PutUnit letter = Letter("p1", "1311234567^2026^L1", "2711111111");
   UnitKey key = letter.key;

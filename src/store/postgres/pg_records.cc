@@ -517,6 +517,9 @@ void AddRecordReadStatements(std::vector<StatementSpec>& out) {
   out.push_back({"consents", std::string("SELECT ") + kConsentColumns +
                                  " FROM consent WHERE person_key = $1"
                                  " ORDER BY granted DESC, consent_id"});
+  out.push_back({"active_consent",
+                 "SELECT 1 FROM consent WHERE person_key = $1 AND institution = $2"
+                 " AND revoked IS NULL AND granted <= $3 AND expires > $3 LIMIT 1"});
   out.push_back({"referral", "SELECT " + ReferralColumns("") +
                                  " FROM referral_consent WHERE person_key = $1"
                                  " AND id_system = $2 AND id_value = $3 ORDER BY recipient"});
@@ -595,6 +598,14 @@ Result<ConsentRecord> ReadConsent(RecordReads& db, const std::string& id) {
 Result<std::vector<ConsentRecord>> ListConsents(RecordReads& db, const std::string& person_key) {
   return Collect<ConsentRecord>(db.Prepared("consents", Params().Text(person_key)),
                                 RowToConsent);
+}
+
+Result<bool> HasActiveConsent(RecordReads& db, const std::string& person_key,
+                              const std::string& institution, Timestamp at) {
+  Result<Rows> r = db.Prepared(
+      "active_consent", Params().Text(person_key).Text(institution).Int64(ToMicros(at)));
+  if (!r.ok()) return r.take_status();
+  return r->size() > 0;
 }
 
 Result<std::vector<ReferralRecipient>> ListReferralRecipients(RecordReads& db,

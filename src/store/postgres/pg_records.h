@@ -160,6 +160,8 @@ Result<std::vector<RosterEntry>> ListRosterEntries(RecordReads& db,
                                                    const std::string& person_key);
 Result<ConsentRecord> ReadConsent(RecordReads& db, const std::string& id);
 Result<std::vector<ConsentRecord>> ListConsents(RecordReads& db, const std::string& person_key);
+Result<bool> HasActiveConsent(RecordReads& db, const std::string& person_key,
+                              const std::string& institution, Timestamp at);
 Result<std::vector<ReferralRecipient>> ListReferralRecipients(RecordReads& db,
                                                               const UnitKey& unit);
 Result<std::vector<ReferralRecipient>> ListReferralsOfPerson(RecordReads& db,

@@ -356,6 +356,10 @@ class PostgresStore final : public Store, private postgres::RecordReads {
   Result<std::vector<ConsentRecord>> ListConsents(const std::string& person_key) override {
     return postgres::ListConsents(*this, person_key);
   }
+  Result<bool> HasActiveConsent(const std::string& person_key, const std::string& institution,
+                                Timestamp at) override {
+    return postgres::HasActiveConsent(*this, person_key, institution, at);
+  }
   Result<std::vector<ReferralRecipient>> ListReferralRecipients(const UnitKey& unit) override {
     return postgres::ListReferralRecipients(*this, unit);
   }

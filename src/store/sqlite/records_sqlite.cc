@@ -353,6 +353,9 @@ Result<std::unique_ptr<RecordReader>> RecordReader::Prepare(Connection& db) {
   CLINSHUB_SQLITE_PREPARE(r->consents_, db,
                    std::string("SELECT ") + kConsentColumns +
                        " FROM consent WHERE person_key = ?1 ORDER BY granted DESC, consent_id");
+  CLINSHUB_SQLITE_PREPARE(r->active_consent_, db,
+                   "SELECT 1 FROM consent WHERE person_key = ?1 AND institution = ?2"
+                   " AND revoked IS NULL AND granted <= ?3 AND expires > ?3 LIMIT 1");
   CLINSHUB_SQLITE_PREPARE(r->referral_, db,
                    std::string("SELECT ") + CLINSHUB_REFERRAL_COLUMNS("") +
                        " FROM referral_consent WHERE person_key = ?1 AND id_system = ?2"
@@ -455,6 +458,16 @@ Result<std::vector<ConsentRecord>> RecordReader::ListConsents(const std::string&
   ScopedReset reset(s);
   s.BindText(1, person_key);
   return Collect<ConsentRecord>(s, RowToConsent);
+}
+
+Result<bool> RecordReader::HasActiveConsent(const std::string& person_key,
+                                            const std::string& institution, Timestamp at) {
+  Statement& s = *active_consent_;
+  ScopedReset reset(s);
+  s.BindText(1, person_key);
+  s.BindText(2, institution);
+  s.BindInt64(3, ToMicros(at));
+  return s.Step();
 }
 
 Result<std::vector<ReferralRecipient>> RecordReader::ListReferralRecipients(const UnitKey& unit) {

@@ -41,6 +41,8 @@ class RecordReader {
   Result<std::vector<RosterEntry>> ListRosterEntries(const std::string& person_key);
   Result<ConsentRecord> ReadConsent(const std::string& id);
   Result<std::vector<ConsentRecord>> ListConsents(const std::string& person_key);
+  Result<bool> HasActiveConsent(const std::string& person_key, const std::string& institution,
+                                Timestamp at);
   Result<std::vector<ReferralRecipient>> ListReferralRecipients(const UnitKey& unit);
   Result<std::vector<ReferralRecipient>> ListReferralsOfPerson(const std::string& person_key);
   Result<std::vector<InboxEntry>> ListInbox(const std::string& recipient, size_t limit);
@@ -50,7 +52,7 @@ class RecordReader {
  private:
   explicit RecordReader(Connection& db) : db_(db) {}
   Connection& db_;
-  std::unique_ptr<Statement> institution_, roster_, roster_person_, consent_, consents_,
+  std::unique_ptr<Statement> institution_, roster_, roster_person_, consent_, consents_, active_consent_,
       referral_, person_referrals_, inbox_, audit_page_;
 };
 

@@ -720,6 +720,11 @@ class SqliteStore final : public Store {
     ReadLease lease(*this);
     return lease->records->ListConsents(person_key);
   }
+  Result<bool> HasActiveConsent(const std::string& person_key, const std::string& institution,
+                                Timestamp at) override {
+    ReadLease lease(*this);
+    return lease->records->HasActiveConsent(person_key, institution, at);
+  }
   Result<std::vector<ReferralRecipient>> ListReferralRecipients(const UnitKey& unit) override {
     ReadLease lease(*this);
     return lease->records->ListReferralRecipients(unit);
