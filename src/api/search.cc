@@ -229,11 +229,16 @@ void Sort(std::vector<Match>& matches, SortKey key) {
 }  // namespace
 
 Result<Response> SearchClinical(const InteractionContext& ctx, const Request& request) {
+  // The reads up to the person's items share one snapshot and connection (store::ReadSession).
+  std::unique_ptr<store::ReadSession> reads = ctx.store.OpenReadSession();
   Result<Caller> caller = IdentifyCaller(ctx, request);
   if (!caller.ok()) return caller.take_status();
   const std::string type = request.path.empty() ? "" : request.path[0];
   if (!IsSearchableClinicalType(type)) return NotFoundError("No such search endpoint");
-  if (request.query.First("_page_token")) return NextPage(ctx, request, *caller, type);
+  if (request.query.First("_page_token")) {
+    reads.reset();  // a later page re-checks consent and reads no more
+    return NextPage(ctx, request, *caller, type);
+  }
 
   Result<ClinicalSearch> search =
       ParseClinicalSearch(type, request.query, LenientHandling(request));
@@ -246,6 +251,7 @@ Result<Response> SearchClinical(const InteractionContext& ctx, const Request& re
   CLINSHUB_RETURN_IF_ERROR(AuthorizeRead(ctx, *caller, patient->person_key(), event));
 
   Result<std::vector<store::StoredItem>> items = ctx.store.ListItems(patient->person_key());
+  reads.reset();
   if (!items.ok()) return items.take_status();
   std::vector<Match> matches;
   for (const store::StoredItem& it : *items) {

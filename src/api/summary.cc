@@ -185,6 +185,9 @@ std::string RenderSummaryEntry(const store::StoredItem& it, size_t* json_at) {
 }
 
 Result<Response> PatientSummary(const InteractionContext& ctx, const Request& request) {
+  // Every read below, up to the person's items, shares one snapshot and one connection; it
+  // ends before the audit commit (a session does not see writes made while it is open).
+  std::unique_ptr<store::ReadSession> reads = ctx.store.OpenReadSession();
   Result<Caller> caller = IdentifyCaller(ctx, request);
   if (!caller.ok()) return caller.take_status();
   Result<Query> query = ParseQuery(request);
@@ -206,6 +209,7 @@ Result<Response> PatientSummary(const InteractionContext& ctx, const Request& re
       Authorize(ctx, *caller, access::Action::kReadPatientData, facts, event));
 
   Result<ItemCache::Items> items = ctx.item_cache.Get(ctx.store, patient->person_key());
+  reads.reset();
   if (!items.ok()) return items.take_status();
   const Timestamp now = ctx.clock.Now();
 

@@ -25,6 +25,9 @@ class TimedStore final : public store::Store {
     return inner_.History(type, id, limit);
   }
   Result<store::CommitResult> Commit(store::WriteBatch batch) override;
+  std::unique_ptr<store::ReadSession> OpenReadSession() override {
+    return inner_.OpenReadSession();
+  }
   Result<store::UnitRecord> ReadUnit(const store::UnitKey& key) override {
     return inner_.ReadUnit(key);
   }

@@ -114,9 +114,23 @@ struct StoreStats {
                                    // frames), for write amplification; 0 if not counted
 };
 
+// A span of one thread's reads that share one connection and one snapshot (SQLite: one read
+// transaction instead of one per call, one connection lease instead of one per call). Reads on
+// that thread inside it see the store as of its first read: a write committed meanwhile, even
+// by this thread, is not seen. So a handler opens one only around the reads that come before
+// its writes. Closing it (destroying it) ends the snapshot.
+class ReadSession {
+ public:
+  virtual ~ReadSession() = default;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
+
+  // Opens a read session on the calling thread, or returns null where the backend gains nothing
+  // from one (its reads then run as usual) or one is already open on this thread.
+  virtual std::unique_ptr<ReadSession> OpenReadSession() { return nullptr; }
 
   // Latest version. kNotFound if it never existed, kGone if the latest version is a delete
   // (the returned status carries no content).

@@ -108,6 +108,8 @@ struct ReadConnection {
   std::unique_ptr<Statement> version;
   std::unique_ptr<Statement> history;
   std::unique_ptr<Statement> ping;
+  std::unique_ptr<Statement> begin_session;   // a read session's snapshot (store::ReadSession)
+  std::unique_ptr<Statement> end_session;
   std::unique_ptr<Statement> unit;
   std::unique_ptr<Statement> units_by_identifier;
   std::unique_ptr<Statement> unit_by_bundle;
@@ -143,6 +145,8 @@ struct ReadConnection {
                            " FROM resource_version v WHERE v.type = ?1 AND v.id = ?2"
                            " ORDER BY v.version DESC LIMIT ?3"},
         {&rc->ping, "SELECT MAX(version) FROM schema_migrations"},
+        {&rc->begin_session, "BEGIN"},
+        {&rc->end_session, "COMMIT"},
         {&rc->unit, std::string("SELECT ") + kUnitColumns +
                         " FROM unit WHERE person_key = ?1 AND id_system = ?2 AND id_value = ?3"},
         {&rc->units_of_person,
@@ -893,29 +897,81 @@ class SqliteStore final : public Store {
     }
   }
 
-  // Borrows a read connection for one call; waits while all are busy.
-  class ReadLease {
+  std::unique_ptr<ReadConnection> TakeReader() {
+    std::unique_lock lock(read_mu_);
+    read_cv_.wait(lock, [&] { return !idle_readers_.empty(); });
+    std::unique_ptr<ReadConnection> conn = std::move(idle_readers_.back());
+    idle_readers_.pop_back();
+    return conn;
+  }
+  void ReturnReader(std::unique_ptr<ReadConnection> conn) {
+    {
+      std::lock_guard lock(read_mu_);
+      idle_readers_.push_back(std::move(conn));
+    }
+    read_cv_.notify_one();
+  }
+
+  // store::ReadSession: holds one read connection inside one read transaction; the thread's
+  // ReadLeases use it while it is open. Every commit of another connection empties a read
+  // connection's page cache at its next transaction (WAL mode), and each read answered commits
+  // an audit event, so one transaction for a request's lookups instead of one per lookup saves
+  // the re-reads, the lock calls and the pool hand-offs of all but the first.
+  class Session final : public ReadSession {
    public:
-    explicit ReadLease(SqliteStore& store) : store_(store) {
-      std::unique_lock lock(store_.read_mu_);
-      store_.read_cv_.wait(lock, [&] { return !store_.idle_readers_.empty(); });
-      conn_ = std::move(store_.idle_readers_.back());
-      store_.idle_readers_.pop_back();
+    explicit Session(SqliteStore& store) : store_(store), conn_(store.TakeReader()) {
+      // BEGIN (deferred) takes no lock: the snapshot starts at the first read.
+      begun_ = RunOnce(*conn_->begin_session).ok();
+      t_session_ = this;
     }
-    ~ReadLease() {
-      {
-        std::lock_guard lock(store_.read_mu_);
-        store_.idle_readers_.push_back(std::move(conn_));
-      }
-      store_.read_cv_.notify_one();
+    ~Session() override {
+      t_session_ = nullptr;
+      // A connection returned inside its transaction would serve later borrowers an old
+      // snapshot. COMMIT of a read transaction whose statements are all reset does not fail;
+      // should it, ROLLBACK ends a transaction whatever is pending (SQLite >= 3.7.11).
+      if (begun_ && !RunOnce(*conn_->end_session).ok()) (void)conn_->db->Exec("ROLLBACK");
+      store_.ReturnReader(std::move(conn_));
     }
-    ReadLease(const ReadLease&) = delete;
-    ReadLease& operator=(const ReadLease&) = delete;
-    ReadConnection* operator->() { return conn_.get(); }
+    Session(const Session&) = delete;
+    Session& operator=(const Session&) = delete;
+
+    SqliteStore& store() const { return store_; }
+    ReadConnection* connection() const { return conn_.get(); }
 
    private:
     SqliteStore& store_;
     std::unique_ptr<ReadConnection> conn_;
+    bool begun_ = false;
+  };
+  static inline thread_local Session* t_session_ = nullptr;
+
+  std::unique_ptr<ReadSession> OpenReadSession() override {
+    if (t_session_ != nullptr) return nullptr;  // one per thread: the open one serves
+    return std::make_unique<Session>(*this);
+  }
+
+  // Borrows a read connection for one call (the thread's open session's, if it has one for
+  // this store); waits while all are busy.
+  class ReadLease {
+   public:
+    explicit ReadLease(SqliteStore& store) : store_(store) {
+      if (t_session_ != nullptr && &t_session_->store() == &store) {
+        session_conn_ = t_session_->connection();
+        return;
+      }
+      conn_ = store_.TakeReader();
+    }
+    ~ReadLease() {
+      if (conn_ != nullptr) store_.ReturnReader(std::move(conn_));
+    }
+    ReadLease(const ReadLease&) = delete;
+    ReadLease& operator=(const ReadLease&) = delete;
+    ReadConnection* operator->() { return session_conn_ != nullptr ? session_conn_ : conn_.get(); }
+
+   private:
+    SqliteStore& store_;
+    std::unique_ptr<ReadConnection> conn_;    // leased from the pool, or
+    ReadConnection* session_conn_ = nullptr;  // the thread's open session's
   };
 
   // The stored JSON of one Bundle version, on a leased read connection.

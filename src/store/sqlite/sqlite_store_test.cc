@@ -76,6 +76,72 @@ class SqliteStoreTest : public ::testing::Test {
   ManualClock clock_{Timestamp(std::chrono::seconds(1'800'000'000))};
 };
 
+#define ASSERT_OK_R(r) ASSERT_TRUE((r).ok()) << (r).status().ToString()
+
+// A consent of institution "A" for person "p1", granted now and for a day.
+WriteBatch ConsentBatch(const Clock& clock, const std::string& id) {
+  ConsentRecord c;
+  c.id = id;
+  c.person_key = "p1";
+  c.institution = "A";
+  c.method = "card-reader";
+  c.granted = clock.Now();
+  c.expires = clock.Now() + std::chrono::hours(24);
+  WriteBatch batch;
+  batch.ops.push_back(PutConsent{c});
+  return batch;
+}
+
+TEST_F(SqliteStoreTest, AReadSessionSeesOneSnapshotUntilItCloses) {
+  Result<std::unique_ptr<Store>> store = Open();
+  ASSERT_OK_R(store);
+  Store& s = **store;
+  {
+    std::unique_ptr<ReadSession> session = s.OpenReadSession();
+    ASSERT_NE(session, nullptr);
+    EXPECT_EQ(s.OpenReadSession(), nullptr) << "one session per thread: the open one serves";
+    Result<bool> before = s.HasActiveConsent("p1", "A", clock_.Now());
+    ASSERT_OK_R(before);
+    EXPECT_FALSE(*before);
+    // A commit made while the session is open (even by its own thread) is not seen in it...
+    ASSERT_OK_R(s.Commit(ConsentBatch(clock_, "c1")));
+    Result<bool> inside = s.HasActiveConsent("p1", "A", clock_.Now());
+    ASSERT_OK_R(inside);
+    EXPECT_FALSE(*inside) << "the session's reads share the snapshot of its first read";
+  }
+  // ...and is, once it has closed.
+  Result<bool> after = s.HasActiveConsent("p1", "A", clock_.Now());
+  ASSERT_OK_R(after);
+  EXPECT_TRUE(*after);
+  std::unique_ptr<ReadSession> again = s.OpenReadSession();
+  EXPECT_NE(again, nullptr) << "closing a session lets the thread open another";
+}
+
+TEST_F(SqliteStoreTest, AReadSessionHoldsOneConnectionThatOnlyItsThreadUses) {
+  SqliteOptions options;
+  options.path = dir_;
+  options.read_connections = 1;
+  Result<std::unique_ptr<Store>> store = OpenSqliteStore(options, clock_);
+  ASSERT_OK_R(store);
+  Store& s = **store;
+  std::unique_ptr<ReadSession> session = s.OpenReadSession();
+  ASSERT_NE(session, nullptr);
+  // The pool's only connection is the session's: the thread's own reads must use it (were
+  // they to ask the pool, this would never return).
+  for (int i = 0; i < 3; ++i) ASSERT_OK_R(s.HasActiveConsent("p1", "A", clock_.Now()));
+  // Another thread waits for the connection until the session closes.
+  std::atomic<bool> other_done{false};
+  std::thread other([&] {
+    EXPECT_TRUE(s.HasActiveConsent("p1", "A", clock_.Now()).ok());
+    other_done = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_FALSE(other_done) << "another thread read through a connection a session holds";
+  session.reset();
+  other.join();
+  EXPECT_TRUE(other_done);
+}
+
 TEST_F(SqliteStoreTest, OpeningRecordsEveryMigrationWithItsTime) {
   ASSERT_TRUE(Open().ok());
   RawDb db(File());
