@@ -4,6 +4,8 @@
 
 #include <mutex>
 
+#include "store/sqlite/page_cache_bound.h"
+
 namespace clinshub::store::sqlite {
 namespace {
 
@@ -17,7 +19,7 @@ constexpr int kBulkPagesPerConnection = 512;
 
 // Process-wide settings; SQLite accepts them only before it initialises, so the first
 // Connection::Open applies them. Where something opened SQLite earlier (a test's raw
-// connection), they are refused and SQLite keeps its defaults: both are optimisations only.
+// connection), they are refused and SQLite keeps its defaults: all are optimisations only.
 void ConfigureSqliteOnce() {
   static std::once_flag once;
   std::call_once(once, [] {
@@ -26,6 +28,7 @@ void ConfigureSqliteOnce() {
     // reads sqlite3_memory_used().
     (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     (void)sqlite3_config(SQLITE_CONFIG_PAGECACHE, nullptr, 0, kBulkPagesPerConnection);
+    (void)InstallPageCacheBound();
   });
 }
 
