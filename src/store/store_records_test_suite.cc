@@ -278,6 +278,27 @@ TEST_P(StoreContractTest, ReferralStatesMoveOnlyAlongAllowedTransitions) {
   EXPECT_TRUE(inbox->empty());
 }
 
+TEST_P(StoreContractTest, AuditItemListsComeBackInTheirOrderWhateverTheirShape) {
+  AuditEvent e = Event("p1", "summary");
+  e.items = {"b1/0", "b2/3", "b1/1", "b1/2", "odd-reference"};
+  e.patient_hidden_items = {"b2/3"};
+  AuditEvent grouped = Event("p1", "summary");
+  grouped.items = {"b1/0", "b2/3", "b1/1", "b1/2"};
+  ASSERT_TRUE(CommitOps(store(), {AppendAudit{e}, AppendAudit{grouped}}).ok());
+  AuditQuery q;
+  q.person_key = "p1";
+  Result<std::vector<AuditEvent>> listed = store().ListAudit(q);
+  ASSERT_OK_R(listed);
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_EQ((*listed)[0].items, e.items);
+  EXPECT_EQ((*listed)[0].patient_hidden_items, e.patient_hidden_items);
+  EXPECT_EQ((*listed)[1].items, grouped.items);
+  EXPECT_TRUE((*listed)[1].patient_hidden_items.empty());
+  Result<AuditVerification> v = store().VerifyAudit();
+  ASSERT_OK_R(v);
+  EXPECT_TRUE(v->intact) << v->problem;
+}
+
 TEST_P(StoreContractTest, AuditEventsChainAndVerify) {
   for (int i = 0; i < 5; ++i) {
     ASSERT_TRUE(CommitOps(store(), {AppendAudit{Event("p" + std::to_string(i % 2), "read")}}).ok());

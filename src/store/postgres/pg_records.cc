@@ -6,6 +6,7 @@
 #include "common/japanese_text.h"
 #include "store/search_text.h"
 #include "store/audit.h"
+#include "store/audit_refs.h"
 
 namespace clinshub::store::postgres {
 
@@ -190,29 +191,6 @@ constexpr const char* kAuditColumns =
     "seq, time, actor_kind, actor, purpose, action, person_key, target, items, hidden_items,"
     " outcome, http_status, rule, reason, prev_hash, hash";
 
-// "1,2,3" ↔ {"1","2","3"} for the audit item lists (references never contain commas), as in
-// the SQLite store.
-std::string JoinRefs(const std::vector<std::string>& refs) {
-  std::string out;
-  for (const std::string& r : refs) {
-    if (!out.empty()) out += ',';
-    out += r;
-  }
-  return out;
-}
-
-std::vector<std::string> SplitRefs(const std::string& joined) {
-  std::vector<std::string> out;
-  size_t pos = 0;
-  while (pos < joined.size()) {
-    size_t comma = joined.find(',', pos);
-    if (comma == std::string::npos) comma = joined.size();
-    out.push_back(joined.substr(pos, comma - pos));
-    pos = comma + 1;
-  }
-  return out;
-}
-
 AuditEvent RowToAudit(const Rows& r, int i) {
   AuditEvent e;
   e.seq = r.Int64(i, 0);
@@ -223,8 +201,8 @@ AuditEvent RowToAudit(const Rows& r, int i) {
   e.action = r.Text(i, 5);
   e.person_key = r.Text(i, 6);
   e.target = r.Text(i, 7);
-  e.items = SplitRefs(r.Text(i, 8));
-  e.patient_hidden_items = SplitRefs(r.Text(i, 9));
+  e.items = DecodeAuditRefs(r.Text(i, 8));
+  e.patient_hidden_items = DecodeAuditRefs(r.Text(i, 9));
   e.outcome = r.Text(i, 10);
   e.http_status = static_cast<int>(r.Int64(i, 11));
   e.rule = r.Text(i, 12);
@@ -490,8 +468,8 @@ Status RecordWriter::Apply(AppendAudit& op, Timestamp now) {
                                .Text(e.action)
                                .Text(e.person_key)
                                .Text(e.target)
-                               .Text(JoinRefs(e.items))
-                               .Text(JoinRefs(e.patient_hidden_items))
+                               .Text(EncodeAuditRefs(e.items))
+                               .Text(EncodeAuditRefs(e.patient_hidden_items))
                                .Text(e.outcome)
                                .Int64(e.http_status)
                                .Text(e.rule)

@@ -5,6 +5,7 @@
 #include "common/japanese_text.h"
 #include "store/search_text.h"
 #include "store/audit.h"
+#include "store/audit_refs.h"
 #include "store/sqlite/rows.h"
 
 namespace clinshub::store::sqlite {
@@ -79,8 +80,8 @@ AuditEvent RowToAudit(const Statement& s) {
   e.action = s.ColumnText(5);
   e.person_key = s.ColumnText(6);
   e.target = s.ColumnText(7);
-  e.items = SplitRefs(s.ColumnText(8));
-  e.patient_hidden_items = SplitRefs(s.ColumnText(9));
+  e.items = DecodeAuditRefs(s.ColumnText(8));
+  e.patient_hidden_items = DecodeAuditRefs(s.ColumnText(9));
   e.outcome = s.ColumnText(10);
   e.http_status = static_cast<int>(s.ColumnInt64(11));
   e.rule = s.ColumnText(12);
@@ -114,27 +115,6 @@ const char* StateName(ReferralState state) {
 }
 
 }  // namespace
-
-std::string JoinRefs(const std::vector<std::string>& refs) {
-  std::string out;
-  for (const std::string& r : refs) {
-    if (!out.empty()) out += ',';
-    out += r;
-  }
-  return out;
-}
-
-std::vector<std::string> SplitRefs(const std::string& joined) {
-  std::vector<std::string> out;
-  size_t pos = 0;
-  while (pos < joined.size()) {
-    size_t comma = joined.find(',', pos);
-    if (comma == std::string::npos) comma = joined.size();
-    out.push_back(joined.substr(pos, comma - pos));
-    pos = comma + 1;
-  }
-  return out;
-}
 
 // ---- Writer ----------------------------------------------------------------------------
 
@@ -323,8 +303,8 @@ Status RecordWriter::Apply(AppendAudit& op, Timestamp now) {
   s.BindText(6, e.action);
   s.BindText(7, e.person_key);
   s.BindText(8, e.target);
-  s.BindText(9, JoinRefs(e.items));
-  s.BindText(10, JoinRefs(e.patient_hidden_items));
+  s.BindText(9, EncodeAuditRefs(e.items));
+  s.BindText(10, EncodeAuditRefs(e.patient_hidden_items));
   s.BindText(11, e.outcome);
   s.BindInt64(12, e.http_status);
   s.BindText(13, e.rule);

@@ -56,8 +56,4 @@ class RecordReader {
       referral_, person_referrals_, inbox_, audit_page_;
 };
 
-// "1,2,3" ↔ {"1","2","3"} for the audit item lists (references never contain commas).
-std::string JoinRefs(const std::vector<std::string>& refs);
-std::vector<std::string> SplitRefs(const std::string& joined);
-
 }  // namespace clinshub::store::sqlite
