@@ -238,7 +238,11 @@ Visibility ItemVisibility(const Actor& actor, uint32_t flags,
     case ActorKind::kPortal:
       return uninformed || undelivered ? Visibility::kHidden : Visibility::kVisible;
     case ActorKind::kInstitution:
-      if (actor.id == item_institution) return Visibility::kVisible;
+      // Its sender sees all of its own items; the 未告知 mark, like for everyone who sees
+      // the item, says the patient has not been told (so a colleague does not tell them).
+      if (actor.id == item_institution) {
+        return uninformed ? Visibility::kVisibleMarkedUninformed : Visibility::kVisible;
+      }
       if (undelivered) return Visibility::kHidden;
       return uninformed ? Visibility::kVisibleMarkedUninformed : Visibility::kVisible;
     case ActorKind::kNone:

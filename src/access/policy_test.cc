@@ -196,6 +196,11 @@ const VisibilityRow kVisibilityRows[] = {
      clins::kFlagUndelivered | clins::kFlagUninformed, "2711111111", Visibility::kHidden},
     {"SenderSeesItsOwnUndelivered", Institution(), clins::kFlagUndelivered, "1311111111",
      Visibility::kVisible},
+    {"SenderSeesItsOwnUninformedMarked", Institution(), clins::kFlagUninformed, "1311111111",
+     Visibility::kVisibleMarkedUninformed},
+    {"SenderSeesItsOwnUndeliveredUninformedMarked", Institution(),
+     clins::kFlagUndelivered | clins::kFlagUninformed, "1311111111",
+     Visibility::kVisibleMarkedUninformed},
     {"OperatorSeesNoClinicalItem", Operator(), clins::kFlagNone, "2711111111",
      Visibility::kHidden},
 };

@@ -475,6 +475,55 @@ TEST_F(SearchTest, APatientsSearchNeverRevealsHiddenItemsOrTheirCount) {
   for (const std::string& url : hidden_urls) EXPECT_EQ(log.body.find(url), std::string::npos);
 }
 
+// The 未告知 mark says the patient has not been told; everyone who sees the item sees it,
+// the institution that sent it included, and search and $summary agree on it.
+TEST_F(SearchTest, TheSenderSeesItsOwnUninformedItemsMarkedInSearchAsInTheSummary) {
+  size_t chosen = 0;
+  for (size_t i = 0; i < gen_.population().persons.size() && chosen == 0; ++i) {
+    for (const GeneratedSubmission& s : gen_.SubmissionsFor(gen_.population().persons[i])) {
+      for (const ExpectedItem& item : s.items) {
+        if (item.uninformed && !item.undelivered && chosen == 0) chosen = i + 1;
+      }
+    }
+  }
+  ASSERT_GT(chosen, 0u) << "the generator made nobody with an uninformed condition";
+  Load(chosen - 1);
+  std::string sender;
+  for (const Seen& s : seen_) {
+    if (s.item->uninformed && sender.empty()) sender = s.institution;
+  }
+  ASSERT_FALSE(sender.empty());
+  const GeneratedSubmission* sent = nullptr;
+  for (const GeneratedSubmission& s : subs_) {
+    if (s.institution_code == sender) sent = &s;
+  }
+  ASSERT_NE(sent, nullptr);
+  if (sender != kReader) ASSERT_EQ(RecordConsent(*sent, sender).status, 201);
+  auto marked = [](const fhir::Value& entry) {
+    const fhir::Value* ext = entry.Find("extension");
+    return ext != nullptr && fhir::WriteJson(*ext).find("\"uninformed\"") != std::string::npos;
+  };
+  std::multiset<std::string> in_search;
+  for (const fhir::Value& e : All("Condition", "&_count=50", As(sender))) {
+    if (marked(e)) in_search.insert(KeyOf(e));
+  }
+  const std::multiset<std::string> expected =
+      Expect("Condition", [](const Seen& s) { return s.item->uninformed; });
+  ASSERT_FALSE(expected.empty());
+  EXPECT_EQ(in_search, expected) << "search marks every uninformed condition it shows";
+  HttpResponse summary =
+      Must(client_->Get("/Patient/$summary?identifier=" + Patient(), As(sender)));
+  ASSERT_EQ(summary.status, 200) << summary.body;
+  std::multiset<std::string> in_summary;
+  const fhir::Value bundle = Json(summary);
+  for (const fhir::Value& e : bundle.Find("entry")->items()) {
+    if (e.Find("resource")->StringAt("resourceType") == "Condition" && marked(e)) {
+      in_summary.insert(KeyOf(e));
+    }
+  }
+  EXPECT_EQ(in_summary, in_search) << "$summary and search mark the same items";
+}
+
 TEST_F(SearchTest, DocumentsAreListedAsSubmittedWithReferralLettersOnlyForTheirRecipients) {
   // A person with a referral letter and a checkup report.
   size_t chosen = 0;
